@@ -1,0 +1,79 @@
+"""The one error format of every API: RFC 9457 problem details, with field-level errors.
+
+    {"type": "https://crm.dev/problems/validation", "title": "Invalid input", "status": 400,
+     "detail": "...", "errors": [{"field": "slug", "code": "taken", "message": "..."}]}
+
+Service functions raise Django's ValidationError (a dict of field -> messages) or one of the
+errors in `crm_platform.errors`; this handler maps both, and DRF's own, into that shape.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from crm_platform.errors import PROBLEM_BASE, PROBLEM_CONTENT_TYPE, ServiceError
+
+
+def field_errors(detail, prefix: str = "") -> list[dict]:
+    """Flatten DRF's nested error detail into [{field, code, message}]."""
+    if isinstance(detail, dict):
+        return [e for key, value in detail.items() for e in field_errors(value, f"{prefix}{key}" if not prefix
+                                                                          else f"{prefix}.{key}")]
+    if isinstance(detail, list):
+        if all(isinstance(item, exceptions.ErrorDetail | str) for item in detail):
+            return [_error(prefix, item) for item in detail]
+        return [e for i, item in enumerate(detail) for e in field_errors(item, f"{prefix}[{i}]")]
+    return [_error(prefix, detail)]
+
+
+def _error(field: str, item) -> dict:
+    return {"field": field or None, "code": getattr(item, "code", "invalid"), "message": str(item)}
+
+
+def problem(status: int, kind: str, title: str, detail: str = "", errors: list | None = None,
+            headers: dict | None = None) -> Response:
+    body = {"type": PROBLEM_BASE + kind, "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors is not None:
+        body["errors"] = errors
+    response = Response(body, status=status, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+    return response
+
+
+def _from_django_validation(exc: DjangoValidationError) -> exceptions.ValidationError:
+    if hasattr(exc, "error_dict"):
+        detail = {
+            field: [exceptions.ErrorDetail(m, code=e.code or "invalid") for e in errs for m in e.messages]
+            for field, errs in exc.error_dict.items()
+        }
+    else:
+        detail = [exceptions.ErrorDetail(m, code=e.code or "invalid") for e in exc.error_list for m in e.messages]
+    return exceptions.ValidationError(detail)
+
+
+def problem_exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = _from_django_validation(exc)
+    if isinstance(exc, ServiceError):
+        return Response(exc.as_problem(), status=exc.status, content_type=PROBLEM_CONTENT_TYPE)
+    if isinstance(exc, exceptions.ValidationError):
+        errors = field_errors(exc.detail)
+        return problem(400, "validation", _("Invalid input"), _("Some fields are not valid."), errors)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: let Django log it and answer 500
+    kind = exc.default_code.replace("_", "-") if isinstance(exc, exceptions.APIException) else "error"
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else ""
+    headers = {k: v for k, v in response.items() if k in ("Retry-After", "WWW-Authenticate", "Allow")}
+    return problem(response.status_code, kind, str(getattr(exc, "default_detail", kind)), str(detail),
+                   headers=headers)

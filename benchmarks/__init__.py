@@ -1,0 +1,1 @@
+"""Benchmarks: `python3 dev.py bench` measures our paths beside their anchors in the same run."""

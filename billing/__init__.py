@@ -1,0 +1,1 @@
+"""Billing: plans and their limits, Stripe customers and subscriptions, webhooks."""

@@ -1,0 +1,1 @@
+"""The channel tree: brand -> agents/distributors -> retailers -> ..., with materialised paths."""

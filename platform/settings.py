@@ -1,0 +1,193 @@
+"""Django settings, read from the environment (see README "Configuration").
+
+Production is the default: DEBUG off, a secret key required, secure cookies and HSTS. The
+development runner (`dev.py`) sets DEBUG=1 and a local database explicitly.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+
+from crm_platform import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env.flag("DEBUG", False)
+SECRET_KEY = env.text("SECRET_KEY") or ("insecure-dev-only-key" if DEBUG else env.required("SECRET_KEY"))
+
+# Tenants live at <slug>.<BASE_DOMAIN>; the bare BASE_DOMAIN is the public control plane.
+BASE_DOMAIN = env.text("BASE_DOMAIN", "localhost").lower()
+ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}", *filter(None, env.text("EXTRA_ALLOWED_HOSTS").split(","))]
+
+# TLS terminates at the ingress; trust its X-Forwarded-Proto only when told to.
+BEHIND_TLS = env.flag("BEHIND_TLS", not DEBUG)
+if BEHIND_TLS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.flag("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.integer("HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    "crm_platform",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    # The user table exists in every schema: in public it holds platform staff, in a tenant
+    # schema that company's users. The host decides which one a login is checked against.
+    # Listed before admin so its sign-in templates win over the admin's.
+    "accounts",
+    "django.contrib.admin",
+    "django.contrib.staticfiles",
+    "rest_framework",
+]
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "accounts",
+    "channels",
+    "crm",
+]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Tenant"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_URLCONF = "crm_platform.urls_public"
+ROOT_URLCONF = "crm_platform.urls_tenant"
+TENANT_LIMIT_SET_CALLS = True
+# `migrate_schemas` skips up-to-date schemas, migrates the sign-up template first, then runs the
+# rest in parallel with progress (tenants/migrate_executor.py).
+GET_EXECUTOR_FUNCTION = "tenants.migrate_executor.get_executor"
+TENANT_TEMPLATE_SCHEMA = "tenant_template"
+MIGRATE_PARALLEL = env.integer("MIGRATE_PARALLEL", 2)
+
+MIDDLEWARE = [
+    "crm_platform.observability.RequestContextMiddleware",
+    "crm_platform.health.HealthCheckMiddleware",
+    "tenants.middleware.TenantHostMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tenants.middleware.SuspendedTenantMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "crm_platform.wsgi.application"
+
+
+def _database() -> dict:
+    config = dj_database_url.parse(env.required("DATABASE_URL"))
+    config["ENGINE"] = "django_tenants.postgresql_backend"
+    # Django's psycopg pool, not PgBouncer: django-tenants sets search_path per session, which
+    # transaction pooling would leak across tenants. Connections are recycled because each
+    # backend's catalog cache grows with every tenant table it touches and is never evicted.
+    if env.flag("DB_POOL", True):
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            "pool": {
+                "min_size": env.integer("DB_POOL_MIN", 1),
+                "max_size": env.integer("DB_POOL_MAX", 10),
+                "max_lifetime": env.integer("DB_POOL_MAX_LIFETIME", 600),
+                "timeout": 10,
+            }
+        }
+    else:
+        config["CONN_MAX_AGE"] = env.integer("DB_CONN_MAX_AGE", 60)
+    return config
+
+
+DATABASES = {"default": _database()}
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CELERY_BROKER_URL = env.text("CELERY_BROKER_URL") or env.text("REDIS_URL")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "full_name")},
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+EMAIL_BACKEND = env.text("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.text("DEFAULT_FROM_EMAIL", f"no-reply@{BASE_DOMAIN}")
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+DEFAULT_CURRENCY = "CNY"
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / ".devdata" / "static" if DEBUG else Path(env.text("STATIC_ROOT", "/srv/static"))
+DATA_ROOT = Path(env.text("DATA_ROOT", str(BASE_DIR / ".devdata")))
+TENANT_EXPORT_ROOT = DATA_ROOT / "tenant-exports"
+
+REST_FRAMEWORK = {
+    "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "UNAUTHENTICATED_USER": None,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"context": {"()": "crm_platform.observability.ContextFilter"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s tenant=%(tenant)s request=%(request_id)s %(name)s: %(message)s"
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.text("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

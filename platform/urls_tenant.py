@@ -1,0 +1,11 @@
+"""URLs of a tenant's host (`<slug>.<BASE_DOMAIN>`)."""
+
+from django.urls import include, path
+
+from accounts import views
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+]

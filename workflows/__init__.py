@@ -1,0 +1,1 @@
+"""Workflows: the approval engine and background jobs that drive it."""
