@@ -32,11 +32,10 @@ class RequestContextMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        tokens = (request_id_var.set(request_id), tenant_var.set("-"))
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(tokens[0])
-            tenant_var.reset(tokens[1])
+        # Not reset on the way out: Django logs 4xx/5xx responses after the middleware chain
+        # returns, and those lines need the ids too. The next request overwrites them.
+        request_id_var.set(request_id)
+        tenant_var.set("-")
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response

@@ -167,8 +167,8 @@ USE_TZ = True
 DEFAULT_CURRENCY = "CNY"
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / ".devdata" / "static" if DEBUG else Path(env.text("STATIC_ROOT", "/srv/static"))
 DATA_ROOT = Path(env.text("DATA_ROOT", str(BASE_DIR / ".devdata")))
+STATIC_ROOT = Path(env.text("STATIC_ROOT", str(DATA_ROOT / "static")))
 TENANT_EXPORT_ROOT = DATA_ROOT / "tenant-exports"
 
 REST_FRAMEWORK = {

@@ -18,11 +18,11 @@ from tenants.models import Tenant
 class SignUpSerializer(serializers.Serializer):
     """Shape only (types, presence); the rules live in tenants.signup_rules, shared with the HTML form."""
 
-    company_name = serializers.CharField(max_length=200, trim_whitespace=True)
-    slug = serializers.CharField(max_length=63)
-    admin_name = serializers.CharField(max_length=150)
-    email = serializers.CharField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    company_name = serializers.CharField(max_length=200, allow_blank=True)
+    slug = serializers.CharField(max_length=63, allow_blank=True)
+    admin_name = serializers.CharField(max_length=150, allow_blank=True)
+    email = serializers.CharField(max_length=254, allow_blank=True)
+    password = serializers.CharField(max_length=128, allow_blank=True, trim_whitespace=False, write_only=True)
     language = serializers.ChoiceField(choices=[code for code, _name in settings.LANGUAGES], default="zh-hans")
 
 

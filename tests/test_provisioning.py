@@ -1,0 +1,81 @@
+"""A tenant built from the template is the same schema a migration run builds."""
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+from django_tenants.utils import tenant_context
+
+from accounts.models import Role, User
+from tenants.models import TemplateSnapshot, Tenant
+from tenants.provisioning import template
+from tenants.signup_rules import schema_name_for
+
+MIGRATED = "t_built_by_migrations"
+
+
+@pytest.fixture
+def migrated_schema(committed_db):
+    """A schema built by django-tenants' migrate path, the reference a provisioned tenant must equal."""
+    template.drop_schema(MIGRATED)
+    template.migrate_into_new_schema(MIGRATED)
+    yield MIGRATED
+    connection.set_schema_to_public()
+    template.drop_schema(MIGRATED)
+
+
+def test_provisioned_tenant_equals_a_migrated_one(migrated_schema):
+    provisioned_schema = schema_name_for("provisioned")
+    with transaction.atomic():
+        template.replay(provisioned_schema, template.current_snapshot().ddl)
+    try:
+        provisioned = template.describe_with_data(provisioned_schema)
+        migrated = template.describe_with_data(migrated_schema)
+    finally:
+        template.drop_schema(provisioned_schema)
+    assert len(provisioned["columns"]) > 50 and provisioned["indexes"] and provisioned["constraints"]
+    assert provisioned["seed_data"]["accounts_role"][0] == 7
+    assert template.differences(provisioned, migrated) == []
+    assert provisioned["migrations"] == [tuple(m) for m in template.code_migrations()]
+
+
+def test_difference_is_reported(migrated_schema):
+    """The comparison is not vacuous: one extra index in one schema shows up."""
+    before = template.describe_with_data(migrated_schema)
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE INDEX extra_idx ON "{migrated_schema}".crm_account (industry)')
+    after = template.describe_with_data(migrated_schema)
+    problems = template.differences(before, after)
+    assert len(problems) == 1 and "extra_idx" in problems[0]
+
+
+def test_sign_up_refuses_when_template_lags_behind_code(db, monkeypatch):
+    from crm_platform.errors import SignUpPaused
+    from tenants import services
+
+    monkeypatch.setattr(template, "migration_digest", lambda migrations=None: "0" * 64)
+    with pytest.raises(SignUpPaused):
+        services.sign_up(company_name="Late Co", slug="late-co", admin_name="Lee", email="lee@late.example",
+                         password="Sturdy-Harbour-2026")
+    assert not Tenant.objects.filter(slug="late-co").exists()
+
+
+def test_snapshot_matches_code(db):
+    snapshot = TemplateSnapshot.objects.get()
+    assert snapshot.migration_digest == template.migration_digest()
+    assert snapshot.relation_count > 50
+    assert "accounts_role" in snapshot.seeded_tables
+
+
+def test_new_tenant_has_roles_pipeline_and_admin(alpha):
+    with tenant_context(alpha):
+        codes = set(Role.objects.values_list("code", flat=True))
+        assert codes == {"admin", "sales_manager", "sales_rep", "finance", "service", "dealer_admin", "dealer_user"}
+        assert Role.objects.get(code="finance").labels == {"en": "Finance", "zh-hans": "财务"}
+        admin = User.objects.get()
+        assert admin.role.code == "admin" and admin.is_superuser
+        assert admin.check_password("Sturdy-Harbour-2026")
+        from crm.models import Pipeline
+
+        pipeline = Pipeline.objects.get(is_default=True)
+        assert [s.probability for s in pipeline.stages.all()] == [10, 25, 50, 75, 100, 0]
+    assert alpha.domains.get().domain == f"alpha.{settings.BASE_DOMAIN}"
