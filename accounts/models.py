@@ -17,7 +17,9 @@ class Role(models.Model):
         ALL = "all", _("All records")
 
     code = models.SlugField(max_length=50, unique=True)
-    labels = models.JSONField(help_text="Display name per language, e.g. {'en': 'Finance', 'zh-hans': '财务'}")
+    labels = models.JSONField(
+        help_text="Display name per language, e.g. {'en': 'Finance', 'zh-hans': '财务'}"
+    )
     data_level = models.CharField(max_length=10, choices=DataLevel.choices, default=DataLevel.OWN)
     is_portal = models.BooleanField(default=False, help_text="Dealer roles log into the channel portal.")
     is_system = models.BooleanField(default=False, help_text="Shipped with every tenant; cannot be deleted.")

@@ -21,8 +21,11 @@ from crm_platform.errors import PROBLEM_BASE, PROBLEM_CONTENT_TYPE, ServiceError
 def field_errors(detail, prefix: str = "") -> list[dict]:
     """Flatten DRF's nested error detail into [{field, code, message}]."""
     if isinstance(detail, dict):
-        return [e for key, value in detail.items() for e in field_errors(value, f"{prefix}{key}" if not prefix
-                                                                          else f"{prefix}.{key}")]
+        return [
+            e
+            for key, value in detail.items()
+            for e in field_errors(value, f"{prefix}{key}" if not prefix else f"{prefix}.{key}")
+        ]
     if isinstance(detail, list):
         if all(isinstance(item, exceptions.ErrorDetail | str) for item in detail):
             return [_error(prefix, item) for item in detail]
@@ -34,8 +37,14 @@ def _error(field: str, item) -> dict:
     return {"field": field or None, "code": getattr(item, "code", "invalid"), "message": str(item)}
 
 
-def problem(status: int, kind: str, title: str, detail: str = "", errors: list | None = None,
-            headers: dict | None = None) -> Response:
+def problem(
+    status: int,
+    kind: str,
+    title: str,
+    detail: str = "",
+    errors: list | None = None,
+    headers: dict | None = None,
+) -> Response:
     body = {"type": PROBLEM_BASE + kind, "title": title, "status": status}
     if detail:
         body["detail"] = detail
@@ -52,7 +61,9 @@ def _from_django_validation(exc: DjangoValidationError) -> exceptions.Validation
             for field, errs in exc.error_dict.items()
         }
     else:
-        detail = [exceptions.ErrorDetail(m, code=e.code or "invalid") for e in exc.error_list for m in e.messages]
+        detail = [
+            exceptions.ErrorDetail(m, code=e.code or "invalid") for e in exc.error_list for m in e.messages
+        ]
     return exceptions.ValidationError(detail)
 
 
@@ -75,5 +86,6 @@ def problem_exception_handler(exc, context):
     kind = exc.default_code.replace("_", "-") if isinstance(exc, exceptions.APIException) else "error"
     detail = exc.detail if isinstance(exc, exceptions.APIException) else ""
     headers = {k: v for k, v in response.items() if k in ("Retry-After", "WWW-Authenticate", "Allow")}
-    return problem(response.status_code, kind, str(getattr(exc, "default_detail", kind)), str(detail),
-                   headers=headers)
+    return problem(
+        response.status_code, kind, str(getattr(exc, "default_detail", kind)), str(detail), headers=headers
+    )

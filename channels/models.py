@@ -19,13 +19,17 @@ class ChannelNode(models.Model):
     name = models.CharField(max_length=200)
     code = models.SlugField(max_length=50, unique=True)
     level = models.CharField(max_length=16, choices=Level.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     path = models.CharField(max_length=500, db_index=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["path"]
-        indexes = [models.Index(fields=["path"], name="channelnode_path_prefix", opclasses=["text_pattern_ops"])]
+        indexes = [
+            models.Index(fields=["path"], name="channelnode_path_prefix", opclasses=["text_pattern_ops"])
+        ]
 
     def __str__(self):
         return self.name

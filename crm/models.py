@@ -33,7 +33,9 @@ class Stage(models.Model):
         ordering = ["pipeline", "position"]
         constraints = [
             models.UniqueConstraint(fields=["pipeline", "code"], name="stage_code_unique_in_pipeline"),
-            models.CheckConstraint(condition=models.Q(probability__lte=100), name="stage_probability_max_100"),
+            models.CheckConstraint(
+                condition=models.Q(probability__lte=100), name="stage_probability_max_100"
+            ),
         ]
 
     def __str__(self):
@@ -44,7 +46,9 @@ class OwnedRecord(models.Model):
     """Columns every standard object carries: owner, channel node (with its path), custom fields."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    channel_node = models.ForeignKey("channels.ChannelNode", null=True, on_delete=models.PROTECT, related_name="+")
+    channel_node = models.ForeignKey(
+        "channels.ChannelNode", null=True, on_delete=models.PROTECT, related_name="+"
+    )
     # Copied from channel_node.path so a dealer's scope is one indexed prefix match on this table.
     channel_path = models.CharField(max_length=500, default="", db_index=True)
     custom = models.JSONField(default=dict, blank=True)

@@ -21,8 +21,12 @@ class ServiceError(Exception):
 
     def as_problem(self) -> dict:
         """RFC 9457 problem details, the body every API answers this error with."""
-        return {"type": PROBLEM_BASE + self.kind, "title": str(self.title), "status": self.status,
-                "detail": str(self.detail)}
+        return {
+            "type": PROBLEM_BASE + self.kind,
+            "title": str(self.title),
+            "status": self.status,
+            "detail": str(self.detail),
+        }
 
 
 class TenantReadOnly(ServiceError):

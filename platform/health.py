@@ -37,5 +37,7 @@ class HealthCheckMiddleware:
         if request.path == "/readyz":
             problems = [p for p in (_database_ok(), _broker_ok()) if p]
             status = 503 if problems else 200
-            return JsonResponse({"status": "unavailable" if problems else "ok", "problems": problems}, status=status)
+            return JsonResponse(
+                {"status": "unavailable" if problems else "ok", "problems": problems}, status=status
+            )
         return self.get_response(request)

@@ -5,6 +5,9 @@ import logging
 import re
 import uuid
 
+from django.core.signals import request_finished
+from django.dispatch import receiver
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 tenant_var: contextvars.ContextVar[str] = contextvars.ContextVar("tenant", default="-")
 
@@ -23,6 +26,12 @@ def bind_tenant(schema_name: str) -> None:
     tenant_var.set(schema_name)
 
 
+@receiver(request_finished)
+def _forget_request(**_kwargs) -> None:
+    request_id_var.set("-")
+    tenant_var.set("-")
+
+
 class RequestContextMiddleware:
     """Outermost middleware: gives each request an id, echoed back in X-Request-ID."""
 
@@ -32,8 +41,8 @@ class RequestContextMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        # Not reset on the way out: Django logs 4xx/5xx responses after the middleware chain
-        # returns, and those lines need the ids too. The next request overwrites them.
+        # Reset on request_finished, not here: Django logs 4xx/5xx responses after the middleware
+        # chain returns, and those lines need the ids too.
         request_id_var.set(request_id)
         tenant_var.set("-")
         response = self.get_response(request)

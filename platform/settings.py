@@ -184,7 +184,8 @@ LOGGING = {
     "filters": {"context": {"()": "crm_platform.observability.ContextFilter"}},
     "formatters": {
         "plain": {
-            "format": "%(asctime)s %(levelname)s tenant=%(tenant)s request=%(request_id)s %(name)s: %(message)s"
+            "format": "%(asctime)s %(levelname)s tenant=%(tenant)s request=%(request_id)s "
+            "%(name)s: %(message)s"
         }
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": "plain"}},

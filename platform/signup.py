@@ -23,7 +23,9 @@ class SignUpSerializer(serializers.Serializer):
     admin_name = serializers.CharField(max_length=150, allow_blank=True)
     email = serializers.CharField(max_length=254, allow_blank=True)
     password = serializers.CharField(max_length=128, allow_blank=True, trim_whitespace=False, write_only=True)
-    language = serializers.ChoiceField(choices=[code for code, _name in settings.LANGUAGES], default="zh-hans")
+    language = serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES], default="zh-hans"
+    )
 
 
 def tenant_url(request, tenant: Tenant) -> str:
@@ -42,16 +44,23 @@ def sign_up_api(request):
     serializer.is_valid(raise_exception=True)
     tenant = services.sign_up(**serializer.validated_data)
     return Response(
-        {"slug": tenant.slug, "name": tenant.name, "url": tenant_url(request, tenant),
-         "login_url": tenant_url(request, tenant) + "accounts/login/"},
+        {
+            "slug": tenant.slug,
+            "name": tenant.name,
+            "url": tenant_url(request, tenant),
+            "login_url": tenant_url(request, tenant) + "accounts/login/",
+        },
         status=status.HTTP_201_CREATED,
     )
 
 
 class SignUpForm(forms.Form):
     company_name = forms.CharField(label=_("Company name"), max_length=200)
-    slug = forms.CharField(label=_("Subdomain"), max_length=63,
-                           help_text=_("Your CRM's address: <subdomain>.%(domain)s") % {"domain": settings.BASE_DOMAIN})
+    slug = forms.CharField(
+        label=_("Subdomain"),
+        max_length=63,
+        help_text=_("Your CRM's address: <subdomain>.%(domain)s") % {"domain": settings.BASE_DOMAIN},
+    )
     admin_name = forms.CharField(label=_("Your name"), max_length=150)
     email = forms.CharField(label=_("E-mail"), max_length=254)
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, max_length=128, strip=False)
@@ -68,7 +77,15 @@ def sign_up_page(request):
         except ServiceError as exc:
             form.add_error(None, str(exc.detail))
         else:
-            return render(request, "crm_platform/signed_up.html",
-                          {"tenant": tenant, "url": tenant_url(request, tenant)}, status=201)
-    return render(request, "crm_platform/sign_up.html", {"form": form, "base_domain": settings.BASE_DOMAIN},
-                  status=400 if form.errors else 200)
+            return render(
+                request,
+                "crm_platform/signed_up.html",
+                {"tenant": tenant, "url": tenant_url(request, tenant)},
+                status=201,
+            )
+    return render(
+        request,
+        "crm_platform/sign_up.html",
+        {"form": form, "base_domain": settings.BASE_DOMAIN},
+        status=400 if form.errors else 200,
+    )

@@ -50,7 +50,7 @@ def stale_schemas(schemas: list[str]) -> list[str]:
         complete = set()
         candidates = [s for s in schemas if s in with_table]
         for start in range(0, len(candidates), BATCH):
-            batch = candidates[start:start + BATCH]
+            batch = candidates[start : start + BATCH]
             parts = [
                 f"SELECT %s, (SELECT count(*) FROM {connection.ops.quote_name(s)}.django_migrations "
                 f"WHERE app || '.' || name = ANY(%s))"
@@ -113,8 +113,13 @@ class FastExecutor(MigrationExecutor):
         context = multiprocessing.get_context("spawn")
         with (
             ProcessPoolExecutor(workers, mp_context=context, initializer=_child_init) as pool,
-            tqdm(total=len(rest), desc="migrating tenants", unit="schema", file=sys.stderr,
-                 disable=verbosity == 0) as progress,
+            tqdm(
+                total=len(rest),
+                desc="migrating tenants",
+                unit="schema",
+                file=sys.stderr,
+                disable=verbosity == 0,
+            ) as progress,
         ):
             futures = [pool.submit(_migrate_one, self.args, child_options, schema) for schema in rest]
             for future in as_completed(futures):

@@ -21,8 +21,9 @@ from tenants.signup_rules import check_sign_up, schema_name_for
 log = logging.getLogger(__name__)
 
 
-def sign_up(*, company_name: str, slug: str, admin_name: str, email: str, password: str,
-            language: str = "zh-hans") -> Tenant:
+def sign_up(
+    *, company_name: str, slug: str, admin_name: str, email: str, password: str, language: str = "zh-hans"
+) -> Tenant:
     """Create a company's CRM: its tenant row, host, schema (replayed from the template) and admin.
 
     Everything happens in one transaction, DDL included, so a failure leaves nothing behind.
@@ -40,20 +41,27 @@ def sign_up(*, company_name: str, slug: str, admin_name: str, email: str, passwo
     try:
         with transaction.atomic():
             tenant = Tenant.objects.create(
-                schema_name=schema_name_for(slug), slug=slug, name=company_name.strip(),
+                schema_name=schema_name_for(slug),
+                slug=slug,
+                name=company_name.strip(),
                 default_language=language,
             )
             Domain.objects.create(domain=f"{slug}.{settings.BASE_DOMAIN}", tenant=tenant, is_primary=True)
             template.replay(tenant.schema_name, snapshot.ddl)
             with tenant_context(tenant):
                 User.objects.create(
-                    email=email, full_name=admin_name.strip(), password=password_hash, language=language,
-                    role=Role.objects.get(code="admin"), is_superuser=True,
+                    email=email,
+                    full_name=admin_name.strip(),
+                    password=password_hash,
+                    language=language,
+                    role=Role.objects.get(code="admin"),
+                    is_superuser=True,
                 )
     except IntegrityError:
         # A concurrent or repeated submission won the unique index on the slug.
-        raise ValidationError({"slug": [ValidationError(_("This subdomain is already taken."), code="taken")]}) \
-            from None
+        raise ValidationError(
+            {"slug": [ValidationError(_("This subdomain is already taken."), code="taken")]}
+        ) from None
     log.info("tenant %s signed up", tenant.schema_name)
     return tenant
 

@@ -13,11 +13,52 @@ SUBDOMAIN_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
 
 # Names that would shadow the platform's own hosts, or mislead users into trusting a tenant.
 RESERVED_SUBDOMAINS = frozenset(
-    """
-    admin api app apps auth billing blog cdn dashboard demo dev docs email ftp graphql help id
-    internal login mail media www portal public root security signup sso staging static status
-    support system template test tenant www1 www2 mx ns ns1 ns2 smtp imap pop
-    """.split()
+    [
+        "admin",
+        "api",
+        "app",
+        "apps",
+        "auth",
+        "billing",
+        "blog",
+        "cdn",
+        "dashboard",
+        "dev",
+        "docs",
+        "email",
+        "ftp",
+        "graphql",
+        "help",
+        "id",
+        "imap",
+        "internal",
+        "login",
+        "mail",
+        "media",
+        "mx",
+        "ns",
+        "ns1",
+        "ns2",
+        "pop",
+        "portal",
+        "public",
+        "root",
+        "security",
+        "signup",
+        "smtp",
+        "sso",
+        "staging",
+        "static",
+        "status",
+        "support",
+        "system",
+        "template",
+        "tenant",
+        "test",
+        "www",
+        "www1",
+        "www2",
+    ]
 )
 
 
@@ -30,10 +71,15 @@ def subdomain_errors(slug: str) -> list[ValidationError]:
     if not slug:
         return [ValidationError(_("Choose a subdomain."), code="required")]
     if not SUBDOMAIN_PATTERN.match(slug) or "--" in slug:
-        return [ValidationError(
-            _("Use 3 to 40 lower-case letters, digits or single hyphens, starting and ending with a letter or digit."),
-            code="invalid",
-        )]
+        return [
+            ValidationError(
+                _(
+                    "Use 3 to 40 lower-case letters, digits or single hyphens, "
+                    "starting and ending with a letter or digit."
+                ),
+                code="invalid",
+            )
+        ]
     if slug in RESERVED_SUBDOMAINS or slug.startswith(("xn--", "tenant-")):
         return [ValidationError(_("This subdomain is reserved."), code="reserved")]
     if Tenant.objects.filter(slug=slug).exists():

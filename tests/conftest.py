@@ -32,10 +32,21 @@ def public_client() -> Client:
 @pytest.fixture(scope="session")
 def two_tenants(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        alpha = services.sign_up(company_name="Alpha 阿尔法科技", slug="alpha", admin_name="Ann Alpha",
-                                 email="ann@alpha.example", password=PASSWORD)
-        beta = services.sign_up(company_name="Beta 贝塔贸易", slug="beta", admin_name="Bo Beta",
-                                email="bo@beta.example", password=PASSWORD, language="en")
+        alpha = services.sign_up(
+            company_name="Alpha 阿尔法科技",
+            slug="alpha",
+            admin_name="Ann Alpha",
+            email="ann@alpha.example",
+            password=PASSWORD,
+        )
+        beta = services.sign_up(
+            company_name="Beta 贝塔贸易",
+            slug="beta",
+            admin_name="Bo Beta",
+            email="bo@beta.example",
+            password=PASSWORD,
+            language="en",
+        )
         connection.set_schema_to_public()
     return alpha, beta
 

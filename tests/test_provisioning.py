@@ -54,8 +54,13 @@ def test_sign_up_refuses_when_template_lags_behind_code(db, monkeypatch):
 
     monkeypatch.setattr(template, "migration_digest", lambda migrations=None: "0" * 64)
     with pytest.raises(SignUpPaused):
-        services.sign_up(company_name="Late Co", slug="late-co", admin_name="Lee", email="lee@late.example",
-                         password="Sturdy-Harbour-2026")
+        services.sign_up(
+            company_name="Late Co",
+            slug="late-co",
+            admin_name="Lee",
+            email="lee@late.example",
+            password="Sturdy-Harbour-2026",
+        )
     assert not Tenant.objects.filter(slug="late-co").exists()
 
 
@@ -69,7 +74,15 @@ def test_snapshot_matches_code(db):
 def test_new_tenant_has_roles_pipeline_and_admin(alpha):
     with tenant_context(alpha):
         codes = set(Role.objects.values_list("code", flat=True))
-        assert codes == {"admin", "sales_manager", "sales_rep", "finance", "service", "dealer_admin", "dealer_user"}
+        assert codes == {
+            "admin",
+            "sales_manager",
+            "sales_rep",
+            "finance",
+            "service",
+            "dealer_admin",
+            "dealer_user",
+        }
         assert Role.objects.get(code="finance").labels == {"en": "Finance", "zh-hans": "财务"}
         admin = User.objects.get()
         assert admin.role.code == "admin" and admin.is_superuser

@@ -11,8 +11,13 @@ from tenants import services
 from tenants.models import Domain, Tenant
 from tests.conftest import PASSWORD, public_client
 
-GOOD = {"company_name": "Gamma 伽马制造", "slug": "gamma", "admin_name": "Gu Gamma",
-        "email": "gu@gamma.example", "password": PASSWORD}
+GOOD = {
+    "company_name": "Gamma 伽马制造",
+    "slug": "gamma",
+    "admin_name": "Gu Gamma",
+    "email": "gu@gamma.example",
+    "password": PASSWORD,
+}
 
 
 def footprint() -> tuple:

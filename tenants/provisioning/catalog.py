@@ -176,7 +176,9 @@ def schema_ddl(schema: str) -> list[str]:
         statements.append(f"CREATE TABLE {_quote(table)} (\n    {body}\n)")
     for name, _type, _s, _i, _mn, _mx, _c, deptype, owner_table, owner_column in sequences:
         if deptype == "a":
-            statements.append(f"ALTER SEQUENCE {_quote(name)} OWNED BY {_quote(owner_table)}.{_quote(owner_column)}")
+            statements.append(
+                f"ALTER SEQUENCE {_quote(name)} OWNED BY {_quote(owner_table)}.{_quote(owner_column)}"
+            )
     for table, name, _kind, definition in constraints:
         statements.append(f"ALTER TABLE {_quote(table)} ADD CONSTRAINT {_quote(name)} {definition}")
     statements.extend(_unqualify(definition, schema) for _name, definition in indexes)
@@ -192,7 +194,7 @@ def schema_ddl(schema: str) -> list[str]:
 
 def sequence_values(schema: str) -> dict[str, tuple[int, bool]]:
     values = {}
-    for (name, *_rest) in _rows(_SEQUENCES, schema):
+    for name, *_rest in _rows(_SEQUENCES, schema):
         with connection.cursor() as cursor:
             cursor.execute(_SEQUENCE_STATE.format(f"{_quote(schema)}.{_quote(name)}"))
             values[name] = tuple(cursor.fetchone())
@@ -205,12 +207,24 @@ def describe(schema: str) -> dict:
         connection.set_schema(schema, include_public=False)
         description = {
             "columns": [
-                (c.table, c.name, c.type, c.not_null, None if c.identity else c.default, c.identity,
-                 c.generated, c.collation, c.comment, c.sequence.rsplit(".", 1)[-1] if c.sequence else None)
+                (
+                    c.table,
+                    c.name,
+                    c.type,
+                    c.not_null,
+                    None if c.identity else c.default,
+                    c.identity,
+                    c.generated,
+                    c.collation,
+                    c.comment,
+                    c.sequence.rsplit(".", 1)[-1] if c.sequence else None,
+                )
                 for c in (Column(*row) for row in _rows(_COLUMNS, schema))
             ],
             "constraints": [tuple(row) for row in _rows(_CONSTRAINTS, schema)],
-            "indexes": [(name, _unqualify(definition, schema)) for name, definition in _rows(_INDEXES, schema)],
+            "indexes": [
+                (name, _unqualify(definition, schema)) for name, definition in _rows(_INDEXES, schema)
+            ],
             "sequences": [tuple(row) for row in _rows(_SEQUENCES, schema)],
             "table_comments": [tuple(row) for row in _rows(_TABLE_COMMENTS, schema)],
             "unsupported": unsupported_objects(schema),

@@ -48,6 +48,8 @@ def _quote(name: str) -> str:
 
 def drop_schema(schema: str) -> None:
     with connection.cursor() as cursor:
+        # Deferred foreign-key checks still pending in this transaction would block the DROP.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"DROP SCHEMA IF EXISTS {_quote(schema)} CASCADE")
 
 
@@ -56,7 +58,11 @@ def migrate_into_new_schema(schema: str, verbosity: int = 0) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE SCHEMA {_quote(schema)}")
     call_command(
-        "migrate_schemas", schema_name=schema, tenant=True, executor="standard", interactive=False,
+        "migrate_schemas",
+        schema_name=schema,
+        tenant=True,
+        executor="standard",
+        interactive=False,
         verbosity=verbosity,
     )
     connection.set_schema_to_public()
@@ -80,8 +86,9 @@ def _seed_statements(schema: str, tables: list[str]) -> list[str]:
             cursor.execute(f"SELECT json_agg(t)::text FROM {_quote(schema)}.{_quote(table)} t")
             rows = cursor.fetchone()[0]
         literal = "'" + rows.replace("'", "''") + "'"
+        name = _quote(table)
         statements.append(
-            f"INSERT INTO {_quote(table)} SELECT * FROM json_populate_recordset(NULL::{_quote(table)}, {literal})"
+            f"INSERT INTO {name} SELECT * FROM json_populate_recordset(NULL::{name}, {literal})"
         )
     return statements
 
@@ -103,8 +110,12 @@ def capture(schema: str) -> tuple[str, list[str]]:
     tables_end = sum(1 for s in ddl if s.startswith(("CREATE SEQUENCE", "CREATE TABLE")))
     seeded = _seed_tables(schema)
     # Rows go in before constraints and indexes exist: cheaper, and no FK ordering to get right.
-    script = [*ddl[:tables_end], *_seed_statements(schema, seeded), *ddl[tables_end:],
-              *_sequence_statements(schema)]
+    script = [
+        *ddl[:tables_end],
+        *_seed_statements(schema, seeded),
+        *ddl[tables_end:],
+        *_sequence_statements(schema),
+    ]
     return ";\n".join(script) + ";\n", seeded
 
 
@@ -132,7 +143,9 @@ def differences(left: dict, right: dict) -> list[str]:
             only_b = [x for x in b if x not in a][:5]
             problems.append(f"{key}: only in first {only_a}, only in second {only_b}")
         else:
-            problems.append(f"{key}: {json.dumps(a, default=str)[:300]} != {json.dumps(b, default=str)[:300]}")
+            problems.append(
+                f"{key}: {json.dumps(a, default=str)[:300]} != {json.dumps(b, default=str)[:300]}"
+            )
     return problems
 
 
@@ -142,8 +155,7 @@ def describe_with_data(schema: str) -> dict:
     data = {}
     for table in _seed_tables(schema):
         timestamps = [
-            c.name for c in catalog.columns(schema)
-            if c.table == table and c.type.startswith("timestamp")
+            c.name for c in catalog.columns(schema) if c.table == table and c.type.startswith("timestamp")
         ]
         drop = "".join(f" - {catalog.literal(c)}" for c in timestamps)
         with connection.cursor() as cursor:
