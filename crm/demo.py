@@ -27,8 +27,7 @@ from crm.models import Account, Opportunity, Pipeline
 from tenants import services
 from tenants.models import Tenant
 
-# "demo" itself is in tenants.signup_rules.RESERVED_SUBDOMAINS, which sign_up refuses.
-DEMO_SLUG = "huachen"
+DEMO_SLUG = "demo"
 DEMO_COMPANY = "华辰家电 Huachen Appliances"
 DEMO_ADMIN = ("admin@demo.example", "陈志华")
 DEMO_PASSWORD = "Huachen-Demo-2025"
