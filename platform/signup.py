@@ -65,6 +65,13 @@ class SignUpForm(forms.Form):
     email = forms.CharField(label=_("E-mail"), max_length=254)
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, max_length=128, strip=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Formatted per request: a module-level % would freeze the language of the first import.
+        self.fields["slug"].help_text = _("Your CRM's address: <subdomain>.%(domain)s") % {
+            "domain": settings.BASE_DOMAIN
+        }
+
 
 def sign_up_page(request):
     form = SignUpForm(request.POST or None)
