@@ -23,6 +23,7 @@ from django_tenants.migration_executors import get_executor as get_django_tenant
 from django_tenants.migration_executors.base import MigrationExecutor, run_migrations
 from tqdm import tqdm
 
+from tenants import migrate_worker
 from tenants.provisioning import template
 
 BATCH = 500
@@ -62,23 +63,6 @@ def stale_schemas(schemas: list[str]) -> list[str]:
     return [s for s in schemas if s not in complete]
 
 
-def _child_init():
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_platform.settings")
-    django.setup()
-
-
-def _migrate_one(args, options, schema):
-    try:
-        run_migrations(args, options, FastExecutor.codename, schema, allow_atomic=False)
-    except Exception as exc:  # reported per schema; the others go on
-        return schema, f"{exc.__class__.__name__}: {exc}"
-    finally:
-        connections.close_all()
-    return schema, None
-
-
 class FastExecutor(MigrationExecutor):
     codename = "fast"
 
@@ -112,7 +96,12 @@ class FastExecutor(MigrationExecutor):
         # spawn, not fork: the parent holds a connection pool with threads of its own.
         context = multiprocessing.get_context("spawn")
         with (
-            ProcessPoolExecutor(workers, mp_context=context, initializer=_child_init) as pool,
+            ProcessPoolExecutor(
+                workers,
+                mp_context=context,
+                initializer=migrate_worker.start,
+                initargs=(connection.settings_dict["NAME"],),
+            ) as pool,
             tqdm(
                 total=len(rest),
                 desc="migrating tenants",
@@ -121,7 +110,10 @@ class FastExecutor(MigrationExecutor):
                 disable=verbosity == 0,
             ) as progress,
         ):
-            futures = [pool.submit(_migrate_one, self.args, child_options, schema) for schema in rest]
+            futures = [
+                pool.submit(migrate_worker.migrate, self.args, child_options, schema, self.codename)
+                for schema in rest
+            ]
             for future in as_completed(futures):
                 schema, error = future.result()
                 if error:
