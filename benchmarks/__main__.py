@@ -39,10 +39,12 @@ def main() -> int:
             results[name] = json.loads(out.read_text())
 
     RESULTS.mkdir(exist_ok=True)
-    document = json.dumps({"quick": args.quick, "benchmarks": results}, indent=2)
     stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S")
-    for path in (RESULTS / "latest.json", RESULTS / f"{stamp}-{'-'.join(names)}.json"):
-        path.write_text(document)
+    (RESULTS / f"{stamp}-{'-'.join(names)}.json").write_text(json.dumps({"benchmarks": results}, indent=2))
+    # latest.json keeps the newest result of every benchmark, so running one does not lose the other.
+    latest = RESULTS / "latest.json"
+    merged = json.loads(latest.read_text()).get("benchmarks", {}) if latest.exists() else {}
+    latest.write_text(json.dumps({"benchmarks": {**merged, **results}}, indent=2))
     print(f"\nwrote {RESULTS / 'latest.json'}")
     if failed:
         print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
