@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection, connections
 from django_tenants.migration_executors import get_executor as get_django_tenants_executor
 from django_tenants.migration_executors.base import MigrationExecutor, run_migrations
+from django_tenants.migration_executors.multiproc import MultiprocessingExecutor
 from tqdm import tqdm
 
 from tenants import migrate_worker
@@ -35,6 +36,8 @@ def get_executor(codename=None):
     codename = codename or os.environ.get("EXECUTOR") or FastExecutor.codename
     if codename == FastExecutor.codename:
         return FastExecutor
+    if codename == PoolFreeMultiprocessingExecutor.codename:
+        return PoolFreeMultiprocessingExecutor
     return get_django_tenants_executor(codename)
 
 
@@ -53,8 +56,8 @@ def stale_schemas(schemas: list[str]) -> list[str]:
         for start in range(0, len(candidates), BATCH):
             batch = candidates[start : start + BATCH]
             parts = [
-                f"SELECT %s, (SELECT count(*) FROM {connection.ops.quote_name(s)}.django_migrations "
-                f"WHERE app || '.' || name = ANY(%s))"
+                f"SELECT %s, (SELECT count(DISTINCT app || '.' || name) "
+                f"FROM {connection.ops.quote_name(s)}.django_migrations WHERE app || '.' || name = ANY(%s))"
                 for s in batch
             ]
             params = [p for s in batch for p in (s, expected)]
@@ -130,3 +133,27 @@ class FastExecutor(MigrationExecutor):
         )
         for schema, error in sorted(failures.items()):
             sys.stderr.write(f"  {schema}: {error}\n")
+
+
+class PoolFreeMultiprocessingExecutor(MultiprocessingExecutor):
+    """django-tenants' forking executor, made safe for Django's connection pool.
+
+    A forked child inherits the pool's sockets and its (now dead) worker threads and hangs on the
+    first query. So once the public schema is done the parent closes its pool and the children
+    connect without one: a migration run holds one connection per worker anyway.
+    """
+
+    def run_migrations(self, tenants=None):
+        tenants = list(tenants or [])
+        if self.PUBLIC_SCHEMA_NAME in tenants:
+            super().run_migrations([self.PUBLIC_SCHEMA_NAME])
+            tenants.remove(self.PUBLIC_SCHEMA_NAME)
+        connection = connections[self.TENANT_DB_ALIAS]
+        connection.close()
+        connection.close_pool()
+        pool = connection.settings_dict["OPTIONS"].pop("pool", None)
+        try:
+            super().run_migrations(tenants)
+        finally:
+            if pool is not None:
+                connection.settings_dict["OPTIONS"]["pool"] = pool

@@ -56,3 +56,18 @@ def test_stale_schemas_after_the_canary_migrate_in_worker_processes(committed_db
 def test_a_run_with_nothing_to_do_touches_no_schema(committed_db, two_tenants, capsys):
     call_command("migrate_schemas", "--tenant", "--noinput", stdout=StringIO(), stderr=StringIO())
     assert "2 schema(s): 2 up to date, 0 migrated, 0 failed" in capsys.readouterr().out
+
+
+def test_django_tenants_forking_executor_works_with_the_connection_pool(committed_db, two_tenants, capsys):
+    alpha, beta = two_tenants
+    forget_migration(beta.schema_name)
+    call_command(
+        "migrate_schemas",
+        "--tenant",
+        "--noinput",
+        "--executor=multiprocessing",
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
+    connection.set_schema_to_public()
+    assert recorded(beta.schema_name)
