@@ -32,6 +32,25 @@ class Role(models.Model):
         return Labels(self.labels).current() or self.code
 
 
+class OrgUnit(models.Model):
+    """A department or team in the company's org tree. `path` is materialised like the channel tree's."""
+
+    name = models.CharField(_("name"), max_length=200)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(max_length=500, db_index=True, editable=False)
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("org unit")
+        verbose_name_plural = _("org units")
+        indexes = [models.Index(fields=["path"], name="orgunit_path_prefix", opclasses=["text_pattern_ops"])]
+
+    def __str__(self):
+        return self.name
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -55,6 +74,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(max_length=150)
     language = models.CharField(max_length=10, default="zh-hans")
     role = models.ForeignKey(Role, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
+    org_unit = models.ForeignKey(
+        OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    # For approval routing ("the submitter's manager, N levels up") and the departing-rep handover.
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
     is_active = models.BooleanField(default=True)
     # In the public schema: platform staff who may use the admin. In a tenant: unused.
     is_staff = models.BooleanField(default=False)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -33,3 +34,19 @@ class ChannelNode(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ChannelMember(models.Model):
+    """A dealer's user and the node they work for; they see that node's subtree at most.
+
+    Kept here, not on the user, because the user table also lives in the public schema, where the
+    channel tree does not exist.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="channel_membership"
+    )
+    node = models.ForeignKey(ChannelNode, on_delete=models.PROTECT, related_name="members")
+
+    def __str__(self):
+        return f"{self.user} @ {self.node}"

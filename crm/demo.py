@@ -23,7 +23,8 @@ from django_tenants.utils import tenant_context
 from accounts.models import Role, User
 from channels.models import ChannelNode
 from channels.services import add_channel_node
-from crm.models import Account, Opportunity, Pipeline
+from crm.customers.models import Account
+from crm.sales.models import Opportunity, Pipeline
 from tenants import services
 from tenants.models import Tenant
 

@@ -42,3 +42,41 @@ class SignUpPaused(ServiceError):
     status = 503
     kind = "sign-up-paused"
     title = _("Sign-up is paused")
+
+
+class NotFound(ServiceError):
+    """Missing, or not visible to the caller: the same answer either way (no existence leak)."""
+
+    status = 404
+    kind = "not-found"
+    title = _("Not found")
+
+
+class Conflict(ServiceError):
+    """The record's state does not allow the operation (already sent, already merged...)."""
+
+    status = 409
+    kind = "conflict"
+    title = _("Not possible in the current state")
+
+
+class LimitReached(ServiceError):
+    """A configured cap refuses the operation (pool claim caps, plan limits...)."""
+
+    status = 409
+    kind = "limit-reached"
+    title = _("Limit reached")
+
+
+class ApprovalRequired(ServiceError):
+    """The operation needs an approval first (a discount over the role's limit, a credit block)."""
+
+    status = 409
+    kind = "approval-required"
+    title = _("Approval required")
+
+
+class PermissionDenied(ServiceError):
+    status = 403
+    kind = "permission-denied"
+    title = _("Not allowed")

@@ -33,6 +33,19 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# The standard objects, one app per domain (see crm/__init__.py).
+CRM_APPS = [
+    "crm.records",
+    "crm.customers",
+    "crm.activities",
+    "crm.sales",
+    "crm.catalog",
+    "crm.quotes",
+    "crm.contracts",
+    "crm.orders",
+    "crm.finance",
+    "crm.service",
+]
 SHARED_APPS = [
     "django_tenants",
     "tenants",
@@ -55,7 +68,10 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "accounts",
     "channels",
-    "crm",
+    # The audit trail: pgtrigger installs row triggers, pghistory's context table says who acted.
+    "pgtrigger",
+    "pghistory",
+    *CRM_APPS,
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -165,11 +181,21 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 DEFAULT_CURRENCY = "CNY"
+# Phone numbers without a country prefix are read as numbers of this region.
+DEFAULT_PHONE_REGION = "CN"
 
 STATIC_URL = "static/"
 DATA_ROOT = Path(env.text("DATA_ROOT", str(BASE_DIR / ".devdata")))
 STATIC_ROOT = Path(env.text("STATIC_ROOT", str(DATA_ROOT / "static")))
 TENANT_EXPORT_ROOT = DATA_ROOT / "tenant-exports"
+# Attachments: one folder per tenant schema under MEDIA_ROOT (django-tenants' tenant-aware storage).
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env.text("MEDIA_ROOT", str(DATA_ROOT / "media")))
+MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
+STORAGES = {
+    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",

@@ -4,7 +4,8 @@ from django.contrib.auth import SESSION_KEY
 from django_tenants.utils import tenant_context
 
 from accounts.models import User
-from crm.models import Account, Stage
+from crm.customers.models import Account
+from crm.sales.models import Stage
 from tests.conftest import PASSWORD, host, tenant_client
 
 

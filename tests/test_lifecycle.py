@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from crm.models import Account
+from crm.customers.models import Account
 from crm_platform.errors import TenantReadOnly
 from tenants import services
 from tenants.models import Tenant
@@ -83,7 +83,7 @@ def test_delete_keeps_an_export_and_drops_the_schema(two_tenants, db, tmp_path, 
 
     records = json.loads(gzip.decompress(path.read_bytes()))
     assert any(
-        r["model"] == "crm.account" and r["fields"]["name"] == "留存客户 Kept customer" for r in records
+        r["model"] == "customers.account" and r["fields"]["name"] == "留存客户 Kept customer" for r in records
     )
     assert any(
         r["model"] == "accounts.user" and r["fields"]["email"] == "dee@doomed.example" for r in records

@@ -59,7 +59,7 @@ def test_a_run_with_nothing_to_do_touches_no_schema(committed_db, two_tenants, c
 
 
 def test_django_tenants_forking_executor_works_with_the_connection_pool(committed_db, two_tenants, capsys):
-    alpha, beta = two_tenants
+    _, beta = two_tenants
     forget_migration(beta.schema_name)
     call_command(
         "migrate_schemas",

@@ -42,7 +42,7 @@ def test_difference_is_reported(migrated_schema):
     """The comparison is not vacuous: one extra index in one schema shows up."""
     before = template.describe_with_data(migrated_schema)
     with connection.cursor() as cursor:
-        cursor.execute(f'CREATE INDEX extra_idx ON "{migrated_schema}".crm_account (industry)')
+        cursor.execute(f'CREATE INDEX extra_idx ON "{migrated_schema}".customers_account (industry)')
     after = template.describe_with_data(migrated_schema)
     problems = template.differences(before, after)
     assert len(problems) == 1 and "extra_idx" in problems[0]
@@ -87,7 +87,7 @@ def test_new_tenant_has_roles_pipeline_and_admin(alpha):
         admin = User.objects.get()
         assert admin.role.code == "admin" and admin.is_superuser
         assert admin.check_password("Sturdy-Harbour-2026")
-        from crm.models import Pipeline
+        from crm.sales.models import Pipeline
 
         pipeline = Pipeline.objects.get(is_default=True)
         assert [s.probability for s in pipeline.stages.all()] == [10, 25, 50, 75, 100, 0]

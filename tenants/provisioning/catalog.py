@@ -1,8 +1,9 @@
 """Read a schema's structure from pg_catalog: as replayable DDL, and as a comparable description.
 
 Both read the same catalog rows, so what the replay reproduces and what the equality check
-compares cannot drift apart. Object kinds the replay does not know (views, functions, triggers,
-types) are reported by `unsupported_objects` so a template holding them is refused, not
+compares cannot drift apart. Besides tables, constraints, indexes and sequences the replay knows
+functions and triggers (the audit trail's row triggers). Object kinds it does not know (views,
+types, policies) are reported by `unsupported_objects` so a template holding them is refused, not
 half-copied.
 """
 
@@ -62,12 +63,21 @@ _TABLE_COMMENTS = """
     WHERE c.relnamespace = %(schema)s::regnamespace AND c.relkind = 'r'
       AND obj_description(c.oid, 'pg_class') IS NOT NULL ORDER BY c.relname
 """
+_FUNCTIONS = """
+    SELECT p.proname, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid)
+    FROM pg_proc p WHERE p.pronamespace = %(schema)s::regnamespace AND p.prokind = 'f'
+    ORDER BY 1, 2
+"""
+_TRIGGERS = """
+    SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid), obj_description(t.oid, 'pg_trigger')
+    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+    WHERE c.relnamespace = %(schema)s::regnamespace AND NOT t.tgisinternal ORDER BY 1, 2
+"""
 _UNSUPPORTED = """
     SELECT 'relation ' || relname || ' of kind ' || relkind::text FROM pg_class
     WHERE relnamespace = %(schema)s::regnamespace AND relkind NOT IN ('r', 'i', 'S')
-    UNION ALL SELECT 'function ' || proname FROM pg_proc WHERE pronamespace = %(schema)s::regnamespace
-    UNION ALL SELECT 'trigger ' || tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-              WHERE c.relnamespace = %(schema)s::regnamespace AND NOT t.tgisinternal
+    UNION ALL SELECT 'routine ' || proname FROM pg_proc
+              WHERE pronamespace = %(schema)s::regnamespace AND prokind <> 'f'
     UNION ALL SELECT 'type ' || typname FROM pg_type WHERE typnamespace = %(schema)s::regnamespace
               AND typtype NOT IN ('c', 'b') AND typrelid = 0
     UNION ALL SELECT 'policy ' || polname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
@@ -91,10 +101,19 @@ def literal(value: str) -> str:
 
 
 def _unqualify(definition: str, schema: str) -> str:
-    """pg_get_indexdef always names the table's schema; the replay runs inside the target schema."""
+    """pg_get_indexdef and pg_get_triggerdef always name the table's schema; the replay runs inside
+    the target schema."""
     return re.sub(rf"\b(ON (?:ONLY )?){re.escape(_quote(schema))}\.", r"\1", definition).replace(
         f" ON {schema}.", " ON "
     )
+
+
+def _unqualify_function(definition: str, schema: str) -> str:
+    """pg_get_functiondef always qualifies the function's name; bodies are kept as written."""
+    head, sep, body = definition.partition("AS $")
+    for qualifier in {_quote(schema), schema}:
+        head = head.replace(f"FUNCTION {qualifier}.", "FUNCTION ")
+    return head + sep + body
 
 
 @dataclass(frozen=True)
@@ -159,6 +178,8 @@ def schema_ddl(schema: str) -> list[str]:
         indexes = _rows(_INDEXES, schema)
         sequences = _rows(_SEQUENCES, schema)
         table_comments = _rows(_TABLE_COMMENTS, schema)
+        functions = _rows(_FUNCTIONS, schema)
+        triggers = _rows(_TRIGGERS, schema)
 
     statements = []
     for name, type_, start, increment, minimum, maximum, cycle, deptype, *_owner in sequences:
@@ -189,6 +210,12 @@ def schema_ddl(schema: str) -> list[str]:
             statements.append(
                 f"COMMENT ON COLUMN {_quote(column.table)}.{_quote(column.name)} IS {literal(column.comment)}"
             )
+    # Function bodies are not resolved at creation, but a `%TYPE` in a signature is: tables first.
+    statements.extend(_unqualify_function(definition, schema) for _n, _a, definition in functions)
+    for table, name, definition, comment in triggers:
+        statements.append(_unqualify(definition, schema))
+        if comment is not None:
+            statements.append(f"COMMENT ON TRIGGER {_quote(name)} ON {_quote(table)} IS {literal(comment)}")
     return statements
 
 
@@ -227,6 +254,14 @@ def describe(schema: str) -> dict:
             ],
             "sequences": [tuple(row) for row in _rows(_SEQUENCES, schema)],
             "table_comments": [tuple(row) for row in _rows(_TABLE_COMMENTS, schema)],
+            "functions": [
+                (name, arguments, _unqualify_function(definition, schema))
+                for name, arguments, definition in _rows(_FUNCTIONS, schema)
+            ],
+            "triggers": [
+                (table, name, _unqualify(definition, schema), comment)
+                for table, name, definition, comment in _rows(_TRIGGERS, schema)
+            ],
             "unsupported": unsupported_objects(schema),
         }
     description["sequence_values"] = sequence_values(schema)

@@ -16,8 +16,8 @@ STAGES = [
 def create_pipeline(apps, schema_editor):
     if schema_editor.connection.schema_name == "public":
         return
-    Pipeline = apps.get_model("crm", "Pipeline")
-    Stage = apps.get_model("crm", "Stage")
+    Pipeline = apps.get_model("sales", "Pipeline")
+    Stage = apps.get_model("sales", "Stage")
     pipeline = Pipeline.objects.create(code="default", labels={"en": "Sales", "zh-hans": "销售流程"}, is_default=True)
     for position, (code, en, zh, probability, outcome) in enumerate(STAGES, start=1):
         Stage.objects.create(pipeline=pipeline, code=code, labels={"en": en, "zh-hans": zh}, position=position,
@@ -25,5 +25,5 @@ def create_pipeline(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("crm", "0001_initial")]
+    dependencies = [("sales", "0001_initial")]
     operations = [migrations.RunPython(create_pipeline, migrations.RunPython.noop)]

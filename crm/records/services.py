@@ -1,0 +1,111 @@
+"""Operations every domain app shares: scoped lookups, validation, numbering, reminders, files."""
+
+from datetime import date, datetime
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.records.models import Attachment, NumberSequence, Reminder
+from crm_platform.errors import NotFound
+
+# Per-file cap for attachments; larger files belong in object storage.
+MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+
+
+def get_for(principal, model: type[models.Model], pk, *, for_update: bool = False):
+    """The record `pk` if `principal` may see it; the same NotFound whether it is missing or not theirs."""
+    queryset = model.objects.visible_to(principal)
+    if for_update:
+        queryset = queryset.select_for_update()
+    try:
+        return queryset.get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("%(object)s not found.") % {"object": model._meta.verbose_name}) from None
+
+
+def validated(instance: models.Model, *, exclude=None) -> models.Model:
+    """Run the model's field and constraint validation; errors come back per field."""
+    instance.full_clean(exclude=exclude, validate_unique=True)
+    return instance
+
+
+def _period(reset: str, today: date) -> str:
+    return {"never": "", "yearly": f"{today:%Y}", "monthly": f"{today:%Y%m}", "daily": f"{today:%Y%m%d}"}[
+        reset
+    ]
+
+
+def configure_numbering(key: str, pattern: str, reset: str = NumberSequence.Reset.YEARLY) -> NumberSequence:
+    """Create or change a sequence. The pattern is checked by formatting a sample number."""
+    try:
+        pattern.format(yyyy="2026", yy="26", mm="01", dd="01", seq=1)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValidationError({"pattern": _("Unknown placeholder or format: %(error)s") % {"error": exc}})
+    sequence, _created = NumberSequence.objects.update_or_create(
+        key=key, defaults={"pattern": pattern, "reset": reset}
+    )
+    return validated(sequence)
+
+
+@transaction.atomic
+def next_number(key: str, default_pattern: str, today: date | None = None) -> str:
+    """The next number of sequence `key` (created with `default_pattern` on first use).
+
+    The row lock serialises concurrent callers, and the number is taken inside the caller's
+    transaction, so a rolled-back save does not burn a number.
+    """
+    today = today or timezone.localdate()
+    NumberSequence.objects.get_or_create(key=key, defaults={"pattern": default_pattern})
+    sequence = NumberSequence.objects.select_for_update().get(key=key)
+    period = _period(sequence.reset, today)
+    sequence.last_value = sequence.last_value + 1 if sequence.period == period else 1
+    sequence.period = period
+    sequence.save(update_fields=["last_value", "period"])
+    return sequence.pattern.format(
+        yyyy=f"{today:%Y}", yy=f"{today:%y}", mm=f"{today:%m}", dd=f"{today:%d}", seq=sequence.last_value
+    )
+
+
+def remind(user, kind: str, record: models.Model, message: str, due_at: datetime) -> Reminder:
+    """Remind `user` once of `record` by `due_at`; calling again for the same reminder changes nothing."""
+    reminder, _created = Reminder.objects.get_or_create(
+        user=user,
+        kind=kind,
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        due_at=due_at,
+        defaults={"message": message[:300]},
+    )
+    return reminder
+
+
+def open_reminders(user, until: datetime | None = None):
+    reminders = Reminder.objects.filter(user=user, done_at__isnull=True)
+    if until is not None:
+        reminders = reminders.filter(due_at__lte=until)
+    return reminders
+
+
+def attach(record: models.Model, uploaded_file, *, by=None) -> Attachment:
+    """Store an uploaded file against `record`."""
+    if uploaded_file.size > MAX_ATTACHMENT_BYTES:
+        raise ValidationError(
+            {"file": _("Files may be at most %(mb)d MB.") % {"mb": MAX_ATTACHMENT_BYTES // 2**20}}
+        )
+    return Attachment.objects.create(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        file=uploaded_file,
+        name=uploaded_file.name[:255],
+        size=uploaded_file.size,
+        uploaded_by=by,
+    )
+
+
+def attachments_of(record: models.Model):
+    return Attachment.objects.filter(
+        content_type=ContentType.objects.get_for_model(record), object_id=record.pk
+    )
