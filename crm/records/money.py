@@ -9,7 +9,10 @@ from django.utils.translation import gettext_lazy as _
 CENT = Decimal("0.01")
 
 
-def amount_field(verbose_name=_("amount"), **kwargs) -> models.DecimalField:
+AMOUNT = _("amount")
+
+
+def amount_field(verbose_name=AMOUNT, **kwargs) -> models.DecimalField:
     kwargs.setdefault("default", Decimal("0"))
     return models.DecimalField(verbose_name, max_digits=18, decimal_places=2, **kwargs)
 

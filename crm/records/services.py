@@ -43,7 +43,9 @@ def configure_numbering(key: str, pattern: str, reset: str = NumberSequence.Rese
     try:
         pattern.format(yyyy="2026", yy="26", mm="01", dd="01", seq=1)
     except (KeyError, IndexError, ValueError) as exc:
-        raise ValidationError({"pattern": _("Unknown placeholder or format: %(error)s") % {"error": exc}})
+        raise ValidationError(
+            {"pattern": _("Unknown placeholder or format: %(error)s") % {"error": exc}}
+        ) from exc
     sequence, _created = NumberSequence.objects.update_or_create(
         key=key, defaults={"pattern": pattern, "reset": reset}
     )
