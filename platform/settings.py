@@ -150,6 +150,15 @@ CELERY_BROKER_URL = env.text("CELERY_BROKER_URL") or env.text("REDIS_URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Periodic per-tenant jobs: dotted path of an idempotent service function -> interval in seconds.
+# Beat fires tenants.tasks.fan_out(job), which runs the job once inside every active tenant.
+TENANT_JOBS = {
+    "crm.customers.services.return_idle_accounts": 3600,
+}
+CELERY_BEAT_SCHEDULE = {
+    job: {"task": "tenants.tasks.fan_out", "schedule": seconds, "args": [job]}
+    for job, seconds in TENANT_JOBS.items()
+}
 CELERY_TASK_SERIALIZER = "json"
 
 AUTH_USER_MODEL = "accounts.User"

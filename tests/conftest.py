@@ -5,6 +5,12 @@ Tenants are signed up once per session through the real service and committed; t
 change data run inside a transaction that is rolled back, DDL included.
 """
 
+import os
+import subprocess
+import sys
+import time
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -79,3 +85,56 @@ def _back_to_public():
 def admin_of(tenant) -> User:
     with tenant_context(tenant):
         return User.objects.get(is_superuser=True)
+
+
+@pytest.fixture(scope="session")
+def live_worker(two_tenants):
+    """A real Celery worker process on the real broker, connected to the test database.
+
+    `python3 dev.py test` provides the broker (the machine's, or an embedded Redis); without one
+    the tests that need a worker fail loudly rather than skip.
+    """
+    from crm_platform.celery import app
+
+    broker = settings.CELERY_BROKER_URL
+    assert broker, "no Celery broker: run the tests with `python3 dev.py test` or set CELERY_BROKER_URL"
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    test_database = urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
+    env = {**os.environ, "DATABASE_URL": test_database, "CELERY_BROKER_URL": broker}
+    app.control.purge()
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "crm_platform",
+            "worker",
+            "--pool=solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=INFO",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while not app.control.ping(timeout=0.5):
+            assert worker.poll() is None, "the Celery worker exited during start-up"
+            assert time.monotonic() < deadline, "the Celery worker did not answer within 90 s"
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def wait_until(condition, timeout: float = 60, interval: float = 0.2):
+    """Poll `condition` until it is true (work done by another process); fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for background work"
+        time.sleep(interval)
