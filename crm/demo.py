@@ -20,8 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from accounts.models import Role, User
-from channels.models import ChannelNode
+from accounts.models import OrgUnit, Role, User
+from accounts.services import add_org_unit
+from channels.models import ChannelMember, ChannelNode
 from channels.services import add_channel_node
 from crm.customers.models import Account
 from crm.sales.models import Opportunity, Pipeline
@@ -55,6 +56,16 @@ CHANNEL_NODES = [
 ]
 
 
+# (code, name, parent code): the brand's own departments and sales teams; parents first.
+ORG_UNITS = [
+    ("hq", "华辰家电总部", None),
+    ("sales", "销售中心", "hq"),
+    ("sales-east", "华东销售组", "sales"),
+    ("sales-south", "华南销售组", "sales"),
+    ("finance", "财务部", "hq"),
+]
+
+
 @dataclass(frozen=True)
 class DemoUser:
     email: str
@@ -62,13 +73,25 @@ class DemoUser:
     role: str
     node: str | None = None  # for dealers: the channel node they work for (and own records on)
     language: str = "zh-hans"
+    unit: str | None = None  # for staff: their org unit
+    manager: str | None = None  # e-mail of their manager
 
 
+MANAGER = "wang.li@demo.example"
 USERS = [
-    DemoUser("wang.li@demo.example", "王丽", "sales_manager"),
-    DemoUser("zhang.wei@demo.example", "张伟", "sales_rep"),
-    DemoUser("david.chen@demo.example", "David Chen", "sales_rep", language="en"),
-    DemoUser("zhao.min@demo.example", "赵敏", "finance"),
+    DemoUser("wang.li@demo.example", "王丽", "sales_manager", unit="sales"),
+    DemoUser(
+        "zhang.wei@demo.example", "张伟", "sales_rep", unit="sales-east", manager="wang.li@demo.example"
+    ),
+    DemoUser(
+        "david.chen@demo.example",
+        "David Chen",
+        "sales_rep",
+        language="en",
+        unit="sales-south",
+        manager=MANAGER,
+    ),
+    DemoUser("zhao.min@demo.example", "赵敏", "finance", unit="finance"),
     DemoUser("sun.hao@demo.example", "孙浩", "dealer_admin", node="agent-east"),
     DemoUser("li.na@demo.example", "李娜", "dealer_user", node="retail-sz-nanshan"),
 ]
@@ -150,7 +173,8 @@ def seed_demo_tenant(
         )
         with tenant_context(tenant):
             nodes = create_channel_tree(CHANNEL_NODES)
-            users = create_users(USERS, password)
+            units = create_org_tree(ORG_UNITS)
+            users = create_users(USERS, password, units, nodes)
             accounts = create_accounts(ACCOUNTS, nodes, users)
             opportunities = create_opportunities(accounts, rng, today)
     say(
@@ -169,20 +193,33 @@ def create_channel_tree(rows: list[tuple]) -> dict[str, ChannelNode]:
     return nodes
 
 
-def create_users(specs: list[DemoUser], password: str) -> dict[str, User]:
+def create_org_tree(rows: list[tuple]) -> dict[str, OrgUnit]:
+    units: dict[str, OrgUnit] = {}
+    for code, name, parent_code in rows:
+        units[code] = add_org_unit(name=name, parent=units[parent_code] if parent_code else None)
+    return units
+
+
+def create_users(
+    specs: list[DemoUser], password: str, units: dict[str, OrgUnit], nodes: dict[str, ChannelNode]
+) -> dict[str, User]:
     """Users by e-mail, all with the same password (hashed once: hashing is slow on purpose)."""
     password_hash = make_password(password)
     roles = {role.code: role for role in Role.objects.all()}
-    return {
-        spec.email: User.objects.create(
+    users: dict[str, User] = {}
+    for spec in specs:
+        users[spec.email] = User.objects.create(
             email=spec.email,
             full_name=spec.full_name,
             password=password_hash,
             role=roles[spec.role],
             language=spec.language,
+            org_unit=units[spec.unit] if spec.unit else None,
+            manager=users[spec.manager] if spec.manager else None,
         )
-        for spec in specs
-    }
+        if spec.node:
+            ChannelMember.objects.create(user=users[spec.email], node=nodes[spec.node])
+    return users
 
 
 def _owner_for(node: ChannelNode, dealers: dict[str, User], staff: Iterator[User]) -> User:
@@ -198,19 +235,9 @@ def create_accounts(
     staff = itertools.cycle(sales_team)
     accounts = []
     for name, industry, province, city, phone, node_code in rows:
-        node = nodes[node_code]
-        accounts.append(
-            Account(
-                name=name,
-                industry=industry,
-                province=province,
-                city=city,
-                phone=phone,
-                owner=_owner_for(node, dealers, staff),
-                channel_node=node,
-                channel_path=node.path,
-            )
-        )
+        account = Account(name=name, industry=industry, province=province, city=city, phone=phone)
+        account.place(owner=_owner_for(nodes[node_code], dealers, staff), channel_node=nodes[node_code])
+        accounts.append(account)
     return Account.objects.bulk_create(accounts)
 
 
@@ -227,17 +254,14 @@ def create_opportunities(accounts: list[Account], rng: random.Random, today: dat
             close = today + timedelta(days=rng.randint(7, 180))
         else:
             close = today - timedelta(days=rng.randint(3, 120))
-        opportunities.append(
-            Opportunity(
-                account=account,
-                name=f"{account.name} · {product}",
-                stage=stage,
-                amount=Decimal(rng.randint(low, high) * 1000),
-                currency="CNY",
-                expected_close_date=close,
-                owner=account.owner,
-                channel_node=account.channel_node,
-                channel_path=account.channel_path,
-            )
+        opportunity = Opportunity(
+            account=account,
+            name=f"{account.name} · {product}",
+            stage=stage,
+            amount=Decimal(rng.randint(low, high) * 1000),
+            currency="CNY",
+            expected_close_date=close,
         )
+        opportunity.place(owner=account.owner, channel_node=account.channel_node)
+        opportunities.append(opportunity)
     return Opportunity.objects.bulk_create(opportunities)
