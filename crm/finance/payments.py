@@ -173,7 +173,7 @@ def record_payment(
         payment = Payment(
             account_id=plan.account_id,
             plan=plan,
-            number=next_number(*PAYMENT_NUMBERING, today=paid_on),
+            number=next_number(*PAYMENT_NUMBERING),
             method=method,
             paid_on=paid_on,
             amount=amount,

@@ -53,7 +53,7 @@ def create_delivery(
         else:
             delivery = Delivery(
                 order=order,
-                number=next_number(*DELIVERY_NUMBERING, today=shipped_on),
+                number=next_number(*DELIVERY_NUMBERING),
                 shipped_on=shipped_on,
                 carrier=carrier.strip(),
                 tracking_number=tracking_number.strip(),

@@ -24,6 +24,8 @@ from crm.records.money import rounded
 from crm.records.services import get_for, next_number
 from crm_platform.errors import Conflict
 
+# Numbers follow the day of entry, not the (possibly back-dated) order date: a sequence restarts
+# when its period changes, so numbering by document dates out of order would repeat numbers.
 ORDER_NUMBERING = ("order", "SO-{yyyy}{mm}-{seq:05d}")
 HUNDRED = Decimal("100")
 
@@ -58,7 +60,7 @@ def create_order(
         if errors:
             raise ValidationError(errors)
         # Numbered only once valid: a refused order does not burn a number.
-        order.number = next_number(*ORDER_NUMBERING, today=order.order_date)
+        order.number = next_number(*ORDER_NUMBERING)
         _save_with_lines(order, new_lines)
         publish("order.created", order, total=str(order.total))
         return order

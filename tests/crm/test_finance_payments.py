@@ -132,7 +132,7 @@ def test_payments_go_to_the_oldest_instalments_first(alpha):
             (1, Decimal("300.00")),
             (2, Decimal("150.00")),
         ]
-        assert first.number.startswith("HK-202603-") and first.handler == finance
+        assert first.number.startswith("HK-202606-") and first.handler == finance
         assert (first.account_id, first.currency) == (plan.account_id, "CNY")
         record_payment(actor=finance, plan=plan, amount=550, paid_on=TODAY, method="wechat_pay")
         assert state(plan) == [
