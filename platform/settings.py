@@ -158,7 +158,9 @@ TENANT_JOBS = {
 CELERY_BEAT_SCHEDULE = {
     job: {"task": "tenants.tasks.fan_out", "schedule": seconds, "args": [job]}
     for job, seconds in TENANT_JOBS.items()
-}
+} | {"refill-ready-schemas": {"task": "tenants.tasks.refill_ready_schemas", "schedule": 60}}
+# Tenant schemas kept built ahead of sign-ups (tenants/provisioning/ready_pool.py); 0 turns it off.
+READY_SCHEMAS = env.integer("READY_SCHEMAS", 3)
 CELERY_TASK_SERIALIZER = "json"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -25,7 +25,7 @@ from django_tenants.migration_executors.multiproc import MultiprocessingExecutor
 from tqdm import tqdm
 
 from tenants import migrate_worker
-from tenants.provisioning import template
+from tenants.provisioning import ready_pool, template
 
 BATCH = 500
 # Options that ask for something other than "apply everything pending": never skip then.
@@ -75,6 +75,7 @@ class FastExecutor(MigrationExecutor):
         all_tenants = public not in schemas and not self.options.get("schema_name")
         if all_tenants:
             template.refresh(verbosity=int(self.options.get("verbosity", 1)))
+            ready_pool.fill()
         targeted = any(self.options.get(option) for option in _TARGETED)
         started = time.monotonic()
         pending = schemas if targeted else stale_schemas(schemas)

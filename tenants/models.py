@@ -52,3 +52,19 @@ class TemplateSnapshot(models.Model):
 
     def __str__(self):
         return f"template {self.migration_digest[:12]} ({self.relation_count} relations)"
+
+
+class ReadySchema(models.Model):
+    """A tenant schema replayed ahead of time from the current snapshot, waiting for a sign-up.
+
+    Sign-up claims one by renaming it (a catalog update, constant time whatever the schema's
+    size) instead of replaying the snapshot while the visitor waits. Schemas built from an older
+    snapshot are dropped when the template changes.
+    """
+
+    schema_name = models.CharField(max_length=63, unique=True)
+    migration_digest = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.schema_name

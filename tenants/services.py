@@ -16,7 +16,7 @@ from django_tenants.utils import tenant_context
 from accounts.models import Role, User
 from crm_platform.errors import SignUpPaused, TenantReadOnly
 from tenants.models import Domain, Tenant
-from tenants.provisioning import template
+from tenants.provisioning import ready_pool, template
 from tenants.signup_rules import check_sign_up, schema_name_for
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,10 @@ def sign_up(
                 default_language=language,
             )
             Domain.objects.create(domain=f"{slug}.{settings.BASE_DOMAIN}", tenant=tenant, is_primary=True)
-            template.replay(tenant.schema_name, snapshot.ddl)
+            # A schema built ahead of time is renamed in a moment; the replay is the fallback.
+            if not ready_pool.claim(tenant.schema_name, snapshot.migration_digest):
+                template.replay(tenant.schema_name, snapshot.ddl)
+            transaction.on_commit(_refill_ready_schemas)
             with tenant_context(tenant):
                 User.objects.create(
                     email=email,
@@ -69,6 +72,15 @@ def sign_up(
         ) from None
     log.info("tenant %s signed up", tenant.schema_name)
     return tenant
+
+
+def _refill_ready_schemas() -> None:
+    # With a broker this queues the refill; without one (development) it would run inline and
+    # make the visitor wait for it, so there the pool is refilled by deploys and the demo command.
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        from tenants.tasks import refill_ready_schemas
+
+        refill_ready_schemas.delay()
 
 
 def require_writable(tenant: Tenant) -> None:

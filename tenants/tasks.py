@@ -69,3 +69,21 @@ def run_job(schema: str, job: str):
         bind_tenant("-")
     logger.info("job %s done in %s: %s", job, schema, result)
     return result
+
+
+@shared_task(acks_late=True)
+def refill_ready_schemas() -> int:
+    """Top the ready-schema pool up after sign-ups took from it (tenants/provisioning/ready_pool.py)."""
+    from django.db import connection
+
+    from tenants.provisioning import ready_pool
+
+    # One refill at a time across workers (a session advisory lock); the rows say what is missing.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext('ready-schema-pool'))")
+        if not cursor.fetchone()[0]:
+            return 0
+        try:
+            return ready_pool.fill()
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext('ready-schema-pool'))")

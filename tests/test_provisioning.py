@@ -92,3 +92,53 @@ def test_new_tenant_has_roles_pipeline_and_admin(alpha):
         pipeline = Pipeline.objects.get(is_default=True)
         assert [s.probability for s in pipeline.stages.all()] == [10, 25, 50, 75, 100, 0]
     assert alpha.domains.get().domain == f"alpha.{settings.BASE_DOMAIN}"
+
+
+def test_a_tenant_claimed_from_the_ready_pool_equals_a_migrated_one(migrated_schema):
+    from tenants import services
+    from tenants.models import ReadySchema
+    from tenants.provisioning import ready_pool
+
+    # A fresh pool: schemas that went back after a rolled-back sign-up in other tests carry advanced
+    # sequences (sequences are not transactional), which this comparison would see.
+    ReadySchema.objects.update(migration_digest="an-older-snapshot")
+    ready_pool.fill(1)
+    waiting = ReadySchema.objects.order_by("id").first()
+    tenant = services.sign_up(
+        company_name="Pooled 池化",
+        slug="pooled",
+        admin_name="Pat",
+        email="pat@pooled.example",
+        password="Sturdy-Harbour-2026",
+    )
+    try:
+        # The waiting schema became the tenant's: renamed, not replayed.
+        assert not ReadySchema.objects.filter(pk=waiting.pk).exists()
+        assert not template.schema_exists(waiting.schema_name)
+        pooled = template.describe_with_data(tenant.schema_name)
+        migrated = template.describe_with_data(migrated_schema)
+        # The admin user is the one row sign-up adds beyond the template's seed rows.
+        pooled["seed_data"].pop("accounts_user")
+        for description in (pooled, migrated):
+            description["sequence_values"].pop("accounts_user_id_seq")
+        assert template.differences(pooled, migrated) == []
+        with tenant_context(tenant):
+            assert User.objects.get().email == "pat@pooled.example"
+    finally:
+        connection.set_schema_to_public()
+        template.drop_schema(tenant.schema_name)
+        Tenant.objects.filter(pk=tenant.pk).delete()
+
+
+def test_an_empty_pool_falls_back_to_the_replay_and_stale_schemas_are_dropped(committed_db):
+    from tenants.models import ReadySchema
+    from tenants.provisioning import ready_pool
+
+    ready_pool.fill(0)
+    ReadySchema.objects.all().update(migration_digest="an-older-snapshot")
+    stale = list(ReadySchema.objects.values_list("schema_name", flat=True))
+    with transaction.atomic():
+        assert ready_pool.claim("t_never", template.migration_digest()) is False
+    assert ready_pool.fill(2) == 2
+    assert not any(template.schema_exists(name) for name in stale)
+    assert ReadySchema.objects.filter(migration_digest=template.migration_digest()).count() == 2

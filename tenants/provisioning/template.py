@@ -46,6 +46,12 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+def schema_exists(schema: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %s)", [schema])
+        return cursor.fetchone()[0]
+
+
 def drop_schema(schema: str) -> None:
     with connection.cursor() as cursor:
         # Deferred foreign-key checks still pending in this transaction would block the DROP.
