@@ -16,13 +16,14 @@ from django_tenants.clone import CloneSchema
 from benchmarks.harness import elapsed_ms, summarize, table
 from tenants import services
 from tenants.models import Tenant
-from tenants.provisioning import template
+from tenants.provisioning import ready_pool, template
 
 RUNS, QUICK_RUNS = 20, 5
 PASSWORD = "Sturdy-Harbour-2026"
 
-SIGN_UP = "ours: sign_up() end to end"
-HASH = "ours:   argon2 make_password() (beside replay)"
+SIGN_UP = "ours: sign_up(), ready schema claimed"
+SIGN_UP_REPLAY = "ours: sign_up(), pool empty (replay)"
+HASH = "ours:   argon2 make_password() (in a thread)"
 REPLAY = "ours: template.replay() in a transaction"
 MIGRATE = "django-tenants: migrate path"
 CLONE = "django-tenants: clone path (clone + --fake)"
@@ -39,18 +40,32 @@ ANCHORS = [
 ANCHOR_RELATIONS = 248
 
 
-def _sign_up(i: int, script: str) -> tuple[str, dict]:
-    ms, tenant = elapsed_ms(
-        services.sign_up,
-        company_name=f"Bench {i}",
-        slug=f"bench-{i}",
-        admin_name="Bench Admin",
-        email=f"admin{i}@bench.example",
-        password=PASSWORD,
-    )
-    # Hashing alone, outside sign-up: sign-up runs it in a thread beside the replay.
-    hash_ms, _ = elapsed_ms(make_password, PASSWORD)
-    return tenant.schema_name, {SIGN_UP: ms, HASH: hash_ms}
+def _sign_up_as(label: str, slug: str):
+    def method(i: int, script: str) -> tuple[str, dict]:
+        ms, tenant = elapsed_ms(
+            services.sign_up,
+            company_name=f"Bench {i}",
+            slug=f"{slug}-{i}",
+            admin_name="Bench Admin",
+            email=f"admin{i}@bench.example",
+            password=PASSWORD,
+        )
+        return tenant.schema_name, {label: ms}
+
+    return method
+
+
+def _sign_up_claiming(i: int, script: str) -> tuple[str, dict]:
+    ready_pool.fill(1)  # in production the background refill does this between sign-ups
+    schema, timings = _sign_up_as(SIGN_UP, "bench-pool")(i, script)
+    # Hashing alone, outside sign-up: sign-up runs it in a thread beside the schema work.
+    timings[HASH] = elapsed_ms(make_password, PASSWORD)[0]
+    return schema, timings
+
+
+def _sign_up_replaying(i: int, script: str) -> tuple[str, dict]:
+    ready_pool.drain()
+    return _sign_up_as(SIGN_UP_REPLAY, "bench-replay")(i, script)
 
 
 def _replay(i: int, script: str) -> tuple[str, dict]:
@@ -88,7 +103,7 @@ def _clone(i: int, script: str) -> tuple[str, dict]:
     return schema, {CLONE: clone_ms + fake_ms, CLONE_SQL: clone_ms}
 
 
-METHODS = [_sign_up, _replay, _migrate, _clone]
+METHODS = [_sign_up_claiming, _sign_up_replaying, _replay, _migrate, _clone]
 
 
 def _differences_from_template(schema: str) -> list[str]:
@@ -133,7 +148,7 @@ def run(quick: bool) -> dict:
                 "first_ms": first[label],
                 "differences_from_template": differences.get(label),
             }
-            for label in [SIGN_UP, HASH, REPLAY, MIGRATE, CLONE, CLONE_SQL]
+            for label in [SIGN_UP, SIGN_UP_REPLAY, HASH, REPLAY, MIGRATE, CLONE, CLONE_SQL]
         },
         "anchors": {
             "source": "research/tenancy-scale.md 1.2",

@@ -54,6 +54,11 @@ def drop_stale(digest: str) -> int:
     return len(stale)
 
 
+def drain() -> int:
+    """Drop every ready schema (benchmarks and tests measure the replay fallback with it)."""
+    return drop_stale(digest="")
+
+
 def fill(size: int | None = None) -> int:
     """Build ready schemas until the pool holds `size` (settings.READY_SCHEMAS) for the current
     snapshot; returns how many were built. Each is replayed in its own transaction."""
