@@ -90,7 +90,8 @@ def check_credit(
 ) -> CreditResult:
     """Whether `account` may take on `additional_amount` more at time `at`; writes nothing.
 
-    Without a credit profile every check passes (no credit control for that account).
+    `at` (default now) fixes the day overdue days are counted to; exposure is today's. Without a
+    credit profile every check passes (no credit control for that account).
     """
     at = at or timezone.now()
     as_of = timezone.localdate(at)
@@ -199,6 +200,9 @@ def enforce_credit(*, actor, order: Order, stage) -> CreditResult:
     An order not yet counted in the exposure adds its open value; a confirmed one adds nothing.
     A release covers the order at later deliveries unless the account is blocked outright.
     """
+    # Lock the account's terms: two orders of one customer confirmed at once must not both fit
+    # under the limit that only one of them fits under.
+    CreditProfile.objects.select_for_update().filter(account_id=order.account_id).first()
     additional = ZERO if order.status in OPEN_FOR_DELIVERY else receivables.open_value_of(order)
     result = check_credit(order.account, additional, currency=order.currency)
     reasons = list(result.reasons)
