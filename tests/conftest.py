@@ -38,6 +38,11 @@ def public_client() -> Client:
 @pytest.fixture(scope="session")
 def two_tenants(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
+        # pytest-django creates the test database only if some collected test asks for `db`;
+        # a run of committed_db-only tests alone would otherwise sign tenants up in the real one.
+        assert connection.settings_dict["NAME"].startswith("test_"), (
+            "no test database: include a test that uses the `db` fixture in this run"
+        )
         alpha = services.sign_up(
             company_name="Alpha 阿尔法科技",
             slug="alpha",
@@ -87,7 +92,7 @@ def admin_of(tenant) -> User:
         return User.objects.get(is_superuser=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_worker(two_tenants):
     """A real Celery worker process on the real broker, connected to the test database.
 
@@ -128,8 +133,10 @@ def live_worker(two_tenants):
             assert time.monotonic() < deadline, "the Celery worker did not answer within 90 s"
         yield worker
     finally:
+        # Per module: background refills must not race the pool tests of other modules.
         worker.terminate()
         worker.wait(timeout=30)
+        app.control.purge()
 
 
 def wait_until(condition, timeout: float = 60, interval: float = 0.2):
