@@ -25,9 +25,14 @@ from accounts.services import add_org_unit
 from channels.models import ChannelMember, ChannelNode
 from channels.services import add_channel_node
 from crm.customers.models import Account
+from crm.finance import demo as finance_demo
+from crm.orders import demo as orders_demo
 from crm.sales.models import Opportunity, Pipeline
 from tenants import services
 from tenants.models import Tenant
+
+# Each domain app seeds its own history, in the order of the customer lifecycle.
+DOMAIN_SEEDS = [orders_demo.seed, finance_demo.seed]
 
 DEMO_SLUG = "demo"
 DEMO_COMPANY = "华辰家电 Huachen Appliances"
@@ -177,6 +182,9 @@ def seed_demo_tenant(
             users = create_users(USERS, password, units, nodes)
             accounts = create_accounts(ACCOUNTS, nodes, users)
             opportunities = create_opportunities(accounts, rng, today)
+            staff = [user for user in users.values() if not user.role.is_portal]
+            for seed in DOMAIN_SEEDS:
+                seed(rng=rng, today=today, staff=staff, accounts=accounts)
     say(
         f"Created tenant {slug!r}: {len(nodes)} channel nodes, {len(users) + 1} users, "
         f"{len(accounts)} accounts, {len(opportunities)} opportunities."

@@ -8,6 +8,8 @@ from accounts.models import User
 from channels.models import ChannelMember, ChannelNode
 from crm import demo
 from crm.customers.models import Account
+from crm.finance.models import Payment
+from crm.orders.models import Delivery, Order
 from crm.records import audit
 from crm.sales.models import Opportunity
 
@@ -26,5 +28,8 @@ def test_the_demo_tenant_is_seeded_with_a_history(two_tenants, db):
         assert all(account.channel_path.startswith(account.channel_node.path) for account in accounts)
         assert Opportunity.objects.filter(stage__outcome="won").exists()
         assert audit.history(accounts.first())[0].action == "created"
+        # Quote-to-cash history: orders in several states, deliveries, payments collected.
+        assert Order.objects.values("status").distinct().count() >= 3
+        assert Delivery.objects.exists() and Payment.objects.exists()
     # Seeding again leaves the tenant alone.
     assert demo.seed_demo_tenant("demo-test", say=lambda _line: None) == tenant
