@@ -37,7 +37,7 @@ def publish(name: str, record, **data) -> None:
 
 
 def _deliver(event: Event) -> None:
-    logger.info("event %s %s#%s", event.name, event.model, event.pk)
+    logger.debug("event %s %s#%s", event.name, event.model, event.pk)
     for handler in list(_subscribers):
         try:
             handler(event)
