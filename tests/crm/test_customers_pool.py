@@ -88,9 +88,9 @@ def test_a_released_account_waits_out_the_cooldown_for_the_same_rep_only(tenant)
         pool.claim_from_pool(actor=zhang, account=a)
         pool.release_to_pool(actor=zhang, account=a, reason="no budget")
     # Released at 10:00 on the 1st: 7 days later to the minute, not before.
-    with time_machine.travel(datetime(2026, 3, 8, 9, 59, tzinfo=SHANGHAI), tick=False):
-        with pytest.raises(Conflict):
-            pool.claim_from_pool(actor=zhang, account=a)
+    one_minute_early = time_machine.travel(datetime(2026, 3, 8, 9, 59, tzinfo=SHANGHAI), tick=False)
+    with one_minute_early, pytest.raises(Conflict):
+        pool.claim_from_pool(actor=zhang, account=a)
     with at(8, hour=10):
         pool.claim_from_pool(actor=zhang, account=a)
     pool.release_to_pool(actor=zhang, account=a)
