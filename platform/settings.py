@@ -153,6 +153,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Periodic per-tenant jobs: dotted path of an idempotent service function -> interval in seconds.
 # Beat fires tenants.tasks.fan_out(job), which runs the job once inside every active tenant.
 TENANT_JOBS = {
+    "crm.customers.pool.return_idle_accounts": 3600,
     "crm.finance.reminders.remind_overdue_instalments": 6 * 3600,
 }
 CELERY_BEAT_SCHEDULE = {
