@@ -24,6 +24,7 @@ from accounts.models import OrgUnit, Role, User
 from accounts.services import add_org_unit
 from channels.models import ChannelMember, ChannelNode
 from channels.services import add_channel_node
+from crm.customers import demo as customers_demo
 from crm.customers.models import Account
 from crm.finance import demo as finance_demo
 from crm.orders import demo as orders_demo
@@ -32,7 +33,7 @@ from tenants import services
 from tenants.models import Tenant
 
 # Each domain app seeds its own history, in the order of the customer lifecycle.
-DOMAIN_SEEDS = [orders_demo.seed, finance_demo.seed]
+DOMAIN_SEEDS = [customers_demo.seed, orders_demo.seed, finance_demo.seed]
 
 DEMO_SLUG = "demo"
 DEMO_COMPANY = "华辰家电 Huachen Appliances"

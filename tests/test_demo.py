@@ -7,7 +7,7 @@ from django_tenants.utils import tenant_context
 from accounts.models import User
 from channels.models import ChannelMember, ChannelNode
 from crm import demo
-from crm.customers.models import Account
+from crm.customers.models import Account, Contact, Lead
 from crm.finance.models import Payment
 from crm.orders.models import Delivery, Order
 from crm.records import audit
@@ -25,11 +25,17 @@ def test_the_demo_tenant_is_seeded_with_a_history(two_tenants, db):
         accounts = Account.objects.all()
         assert accounts.count() >= 30
         # Owners' units and channel paths are set, so data scope has something to work on.
-        assert all(account.channel_path.startswith(account.channel_node.path) for account in accounts)
+        # (Accounts converted from leads are the brand's own and carry no channel node.)
+        placed = accounts.filter(channel_node__isnull=False).select_related("channel_node")
+        assert placed.count() >= 30
+        assert all(account.channel_path == account.channel_node.path for account in placed)
         assert Opportunity.objects.filter(stage__outcome="won").exists()
         assert audit.history(accounts.first())[0].action == "created"
         # Quote-to-cash history: orders in several states, deliveries, payments collected.
         assert Order.objects.values("status").distinct().count() >= 3
         assert Delivery.objects.exists() and Payment.objects.exists()
+        # The customer pool holds released accounts; leads were worked and some converted.
+        assert Account.objects.filter(owner__isnull=True).count() >= 3
+        assert Lead.objects.filter(status="converted").exists() and Contact.objects.count() > 30
     # Seeding again leaves the tenant alone.
     assert demo.seed_demo_tenant("demo-test", say=lambda _line: None) == tenant
