@@ -59,8 +59,12 @@ def create_opportunity(
     contacts: Iterable = (),
     owner=None,
     custom: dict | None = None,
+    at: datetime | None = None,
 ) -> Opportunity:
-    """A new deal for `account`, in `stage` or the first stage of `pipeline` (default pipeline)."""
+    """A new deal for `account`, in `stage` or the first stage of `pipeline` (default pipeline).
+
+    `at` back-dates when the deal entered its first stage (imports), never into the future.
+    """
     with transaction.atomic(), acting_as(actor):
         account = get_for(actor, Account, pk_of(account))
         errors = {}
@@ -76,6 +80,9 @@ def create_opportunity(
         if contact_errors:
             errors["contacts"] = contact_errors
         now = timezone.now()
+        if at is not None and at > now:
+            errors["at"] = [_("A stage change cannot be in the future.")]
+        at = min(at or now, now)
         opportunity = Opportunity(
             account=account,
             name=name,
@@ -84,7 +91,7 @@ def create_opportunity(
             currency=currency,
             expected_close_date=expected_close_date,
             probability_override=probability_override,
-            stage_entered_at=now,
+            stage_entered_at=at,
             custom=custom or {},
         )
         opportunity.place(owner=owner or actor or account.owner, channel_node=account.channel_node)
@@ -92,7 +99,7 @@ def create_opportunity(
             raise ValidationError(errors)
         opportunity.save()
         opportunity.contacts.set(contacts)
-        OpportunityStageChange.objects.create(opportunity=opportunity, to_stage=stage, by=actor, at=now)
+        OpportunityStageChange.objects.create(opportunity=opportunity, to_stage=stage, by=actor, at=at)
         publish("opportunity.created", opportunity, stage=stage.code, amount=str(opportunity.amount))
         return opportunity
 

@@ -145,6 +145,9 @@ def test_refused_moves(alpha):
                     move_to_stage(actor=admin, opportunity=deal, stage=stage("needs"), at=at)
                 assert set(error.value.message_dict) == {"at"}
             assert deal.stage_changes.count() == 1
+            with pytest.raises(ValidationError) as error:
+                create_opportunity(actor=admin, account=customer(), name="future", at=now + timedelta(days=1))
+            assert set(error.value.message_dict) == {"at"}
         with build.on(date(2026, 3, 20)):
             backdated = move_to_stage(
                 actor=admin, opportunity=deal, stage=stage("won"), at=now + timedelta(days=4)
