@@ -58,7 +58,7 @@ def test_contact_and_opportunity_of_another_account_are_refused_per_field_and_no
                 next_follow_up_on=DAY + timedelta(days=3),
             )
         assert set(error.value.message_dict) == {"contact", "opportunity", "result"}
-        assert "does not belong" in error.value.message_dict["contact"][0]
+        assert "不属于客户" in error.value.message_dict["contact"][0]
         assert FollowUp.objects.count() == 0 and reminders().count() == 0
         assert Account.objects.get(pk=hotel.pk).last_activity_at is None
 

@@ -132,10 +132,10 @@ def test_a_stage_in_use_cannot_be_removed_and_an_unused_one_can(alpha):
         pipeline = pipelines.default_pipeline()
         account = Account.objects.create(name="成都锦江宾馆")
         deal = create_opportunity(actor=admin, account=account, name="热水器", stage=stage("needs"))
-        with pytest.raises(Conflict, match="1 opportunities are in the stage"):
+        with pytest.raises(Conflict, match="有 1 个商机处于"):
             pipelines.remove_stage(actor=admin, stage=stage("needs"))
         move_to_stage(actor=admin, opportunity=deal, stage=stage("proposal"))
-        with pytest.raises(Conflict, match="passed through"):
+        with pytest.raises(Conflict, match="已有商机经过"):
             pipelines.remove_stage(actor=admin, stage=stage("needs"))
         for closed in ("won", "lost"):
             with pytest.raises(Conflict):

@@ -122,13 +122,13 @@ def test_the_forecast_by_owner_and_by_team(alpha, known_deals):
     assert figures == [
         (zhang.pk, "张伟", 3, Decimal("600000"), Decimal("430000.00"), Decimal("300000")),
         (david.pk, "David Chen", 2, Decimal("450000"), Decimal("312500.00"), Decimal("0")),
-        (None, "Unassigned", 1, Decimal("10000"), Decimal("2500.00"), Decimal("0")),
+        (None, "未分配", 1, Decimal("10000"), Decimal("2500.00"), Decimal("0")),
     ]
     teams = [(r["key"], r["label"], r["weighted"]) for r in by_team["rows"]]
     assert teams == [
         (known_deals["east"].pk, "华东销售组", Decimal("430000.00")),
         (known_deals["south"].pk, "华南销售组", Decimal("312500.00")),
-        (None, "No team", Decimal("2500.00")),
+        (None, "无团队", Decimal("2500.00")),
     ]
     assert (
         by_owner["total"]
