@@ -24,16 +24,27 @@ from accounts.models import OrgUnit, Role, User
 from accounts.services import add_org_unit
 from channels.models import ChannelMember, ChannelNode
 from channels.services import add_channel_node
+from crm.activities import demo as activities_demo
 from crm.customers import demo as customers_demo
 from crm.customers.models import Account
 from crm.finance import demo as finance_demo
 from crm.orders import demo as orders_demo
+from crm.sales import demo as sales_demo
 from crm.sales.models import Opportunity, Pipeline
+from crm.service import demo as service_demo
 from tenants import services
 from tenants.models import Tenant
 
 # Each domain app seeds its own history, in the order of the customer lifecycle.
-DOMAIN_SEEDS = [customers_demo.seed, orders_demo.seed, finance_demo.seed]
+# (The follow-ups seed uses the deals the sales seed moves through the pipeline.)
+DOMAIN_SEEDS = [
+    customers_demo.seed,
+    sales_demo.seed,
+    activities_demo.seed,
+    orders_demo.seed,
+    finance_demo.seed,
+    service_demo.seed,
+]
 
 DEMO_SLUG = "demo"
 DEMO_COMPANY = "华辰家电 Huachen Appliances"

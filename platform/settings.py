@@ -154,6 +154,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Beat fires tenants.tasks.fan_out(job), which runs the job once inside every active tenant.
 TENANT_JOBS = {
     "crm.customers.pool.return_idle_accounts": 3600,
+    "crm.activities.services.remind_due_follow_ups": 3600,
+    "crm.activities.visits.mark_missed_visits": 3600,
+    "crm.service.sla.flag_sla_breaches": 900,
     "crm.finance.reminders.remind_overdue_instalments": 6 * 3600,
 }
 CELERY_BEAT_SCHEDULE = {

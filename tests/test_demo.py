@@ -1,21 +1,27 @@
 """The demo company is believable: a dealer network, a sales team, and history across the objects."""
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+import time_machine
 from django_tenants.utils import tenant_context
 
 from accounts.models import User
 from channels.models import ChannelMember, ChannelNode
 from crm import demo
+from crm.activities.models import FollowUp
 from crm.customers.models import Account, Contact, Lead
 from crm.finance.models import Payment
 from crm.orders.models import Delivery, Order
 from crm.records import audit
-from crm.sales.models import Opportunity
+from crm.sales.models import Opportunity, OpportunityStageChange
+from crm.service.models import Case
 
 
 def test_the_demo_tenant_is_seeded_with_a_history(two_tenants, db):
-    tenant = demo.seed_demo_tenant("demo-test", today=date(2026, 6, 30), say=lambda _line: None)
+    # The seed plans visits ahead of "today", which services refuse in the past: pin the clock too.
+    with time_machine.travel(datetime(2026, 6, 30, 10, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        tenant = demo.seed_demo_tenant("demo-test", today=date(2026, 6, 30), say=lambda _line: None)
     with tenant_context(tenant):
         assert ChannelNode.objects.filter(level="retailer").count() >= 5
         dealer = ChannelMember.objects.select_related("user", "node").first()
@@ -37,5 +43,8 @@ def test_the_demo_tenant_is_seeded_with_a_history(two_tenants, db):
         # The customer pool holds released accounts; leads were worked and some converted.
         assert Account.objects.filter(owner__isnull=True).count() >= 3
         assert Lead.objects.filter(status="converted").exists() and Contact.objects.count() > 30
+        # Deals moved through stages, follow-ups logged, service cases opened.
+        assert OpportunityStageChange.objects.exists() and FollowUp.objects.count() > 20
+        assert Case.objects.exists()
     # Seeding again leaves the tenant alone.
     assert demo.seed_demo_tenant("demo-test", say=lambda _line: None) == tenant
