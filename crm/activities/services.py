@@ -5,7 +5,6 @@ Visit plans are in crm/activities/visits.py.
 
 from datetime import date, datetime, time, timedelta
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -16,8 +15,7 @@ from crm.customers.models import Account, Contact
 from crm.customers.services import touch_account_activity
 from crm.records.audit import acting_as
 from crm.records.events import publish
-from crm.records.models import Reminder
-from crm.records.services import MAX_ATTACHMENT_BYTES, attach, get_for, remind, validated
+from crm.records.services import MAX_ATTACHMENT_BYTES, attach, dismiss_reminders, get_for, remind, validated
 from crm.sales.models import Opportunity
 
 EDITABLE = ("method", "outcome", "result", "details", "next_follow_up_on", "custom")
@@ -90,14 +88,6 @@ def _remind_next(follow_up: FollowUp) -> None:
         )
 
 
-def _close_reminders(follow_ups, now) -> None:
-    Reminder.objects.filter(
-        content_type=ContentType.objects.get_for_model(FollowUp),
-        object_id__in=[f.pk for f in follow_ups],
-        done_at__isnull=True,
-    ).update(done_at=now)
-
-
 def _settle_earlier(follow_up: FollowUp) -> None:
     """Earlier planned follow-ups of the account are done now that someone followed up."""
     earlier = list(
@@ -113,7 +103,7 @@ def _settle_earlier(follow_up: FollowUp) -> None:
     for pending in earlier:
         pending.settled_by = follow_up
         pending.save(update_fields=["settled_by", "updated_at"])
-    _close_reminders(earlier, timezone.now())
+    dismiss_reminders(earlier)
 
 
 def log_follow_up(
@@ -181,7 +171,7 @@ def update_follow_up(*, actor, follow_up, **changes) -> FollowUp:
         _check(follow_up, {}, [])
         follow_up.save()
         if follow_up.next_follow_up_on != previous_next:
-            _close_reminders([follow_up], timezone.now())
+            dismiss_reminders([follow_up])
             _remind_next(follow_up)
         publish("follow_up.updated", follow_up, fields=sorted(changes))
         return follow_up

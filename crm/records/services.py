@@ -84,6 +84,21 @@ def remind(user, kind: str, record: models.Model, message: str, due_at: datetime
     return reminder
 
 
+def dismiss_reminders(records, kind: str | None = None, at: datetime | None = None) -> int:
+    """Mark the open reminders of `records` (one model) done; returns how many."""
+    records = list(records)
+    if not records:
+        return 0
+    reminders = Reminder.objects.filter(
+        content_type=ContentType.objects.get_for_model(records[0]),
+        object_id__in=[record.pk for record in records],
+        done_at__isnull=True,
+    )
+    if kind is not None:
+        reminders = reminders.filter(kind=kind)
+    return reminders.update(done_at=at or timezone.now())
+
+
 def open_reminders(user, until: datetime | None = None):
     reminders = Reminder.objects.filter(user=user, done_at__isnull=True)
     if until is not None:

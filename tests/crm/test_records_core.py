@@ -14,6 +14,7 @@ from crm.records.services import (
     attach,
     attachments_of,
     configure_numbering,
+    dismiss_reminders,
     get_for,
     next_number,
     open_reminders,
@@ -92,6 +93,9 @@ def test_reminders_are_created_once(alpha):
         assert first == again
         assert list(open_reminders(admin)) == [first]
         assert list(open_reminders(admin, until=timezone.now())) == []
+        assert dismiss_reminders([account], kind="other-kind") == 0
+        assert dismiss_reminders([account]) == 1
+        assert list(open_reminders(admin)) == []
 
 
 def test_attachments_are_stored_against_their_record(alpha, tmp_path, settings):
