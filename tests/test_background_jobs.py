@@ -63,3 +63,11 @@ def test_only_listed_jobs_may_run():
 def test_a_suspended_tenant_is_skipped(jobs_tenant):
     services.suspend(jobs_tenant)
     assert tasks.run_job.run(jobs_tenant.schema_name, JOB) is None
+
+
+def test_every_scheduled_job_runs_in_a_tenant(alpha):
+    from django.conf import settings
+
+    for job in settings.TENANT_JOBS:
+        assert isinstance(tasks.run_job.run(alpha.schema_name, job), int), job
+        connection.set_schema_to_public()
