@@ -7,11 +7,14 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from django_tenants.utils import tenant_context
 
+from crm.catalog.models import PriceBook
 from crm.contracts import services as contracts
 from crm.contracts.models import Contract, ContractLine, Signatory
 from crm.quotes import services as quotes
+from crm.quotes.models import Quote
 from crm.records import audit
 from crm.records.services import attachments_of, get_for
 from crm_platform.errors import Conflict, NotFound
@@ -260,3 +263,14 @@ def test_beta_cannot_see_alphas_contracts(alpha, beta):
             get_for(admin_of(beta), Contract, made.pk)
         with pytest.raises(NotFound):
             contracts.activate_contract(actor=admin_of(beta), contract=made.pk)
+
+
+def test_errors_and_labels_speak_chinese(alpha):
+    admin = admin_of(alpha)
+    with tenant_context(alpha), translation.override("zh-hans"):
+        with pytest.raises(ValidationError) as error:
+            contract(admin, start_date=date(2026, 3, 1), end_date=date(2026, 3, 1))
+        assert error.value.message_dict == {"end_date": ["结束日期必须晚于开始日期。"]}
+        assert str(Contract.Status.RENEWED.label) == "已续签"
+        assert str(Quote.Status.SUPERSEDED.label) == "已被新版本取代"
+        assert str(PriceBook._meta.verbose_name) == "价目表"
