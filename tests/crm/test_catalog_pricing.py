@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from crm.catalog import services as catalog
@@ -14,6 +15,13 @@ from crm.records import audit
 from crm_platform.errors import NotFound
 from tests.conftest import admin_of
 from tests.crm import test_catalog_support as build
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """Messages are asserted in English; the tenants' default language is zh-Hans."""
+    with translation.override("en"):
+        yield
 
 
 def test_the_most_specific_book_prices_the_product(alpha):

@@ -29,6 +29,13 @@ BOTH_SIGN = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def in_english():
+    """Messages are asserted in English; the tenants' default language is zh-Hans."""
+    with translation.override("en"):
+        yield
+
+
 def contract(actor, **kwargs):
     kwargs.setdefault("account", build.account())
     kwargs.setdefault("title", "2026 年度空调供货合同")

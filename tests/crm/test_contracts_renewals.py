@@ -7,6 +7,7 @@ from datetime import date, datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from crm.contracts import renewals
@@ -24,6 +25,13 @@ SIGNED = [
     {"side": "ours", "name": "陈志华", "signed_on": date(2026, 1, 5)},
     {"side": "theirs", "name": "Li Ming", "signed_on": date(2026, 1, 5)},
 ]
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """Messages are asserted in English; the tenants' default language is zh-Hans."""
+    with translation.override("en"):
+        yield
 
 
 def contract(actor, customer=None, **kwargs):

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from crm.quotes import approval
@@ -15,6 +16,13 @@ from crm_platform.errors import ApprovalRequired, Conflict
 from tests.conftest import admin_of
 from tests.crm import test_catalog_support as build
 from tests.crm.test_orders_support import on
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """Messages are asserted in English; the tenants' default language is zh-Hans."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from crm.catalog import services as catalog
@@ -19,6 +20,13 @@ from tests.crm import test_catalog_support as build
 from tests.crm.test_orders_support import on
 
 D = Decimal
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """Messages are asserted in English; the tenants' default language is zh-Hans."""
+    with translation.override("en"):
+        yield
 
 
 def test_totals_with_line_and_quote_discounts_and_tax_rounding(alpha):
