@@ -25,10 +25,13 @@ from accounts.services import add_org_unit
 from channels.models import ChannelMember, ChannelNode
 from channels.services import add_channel_node
 from crm.activities import demo as activities_demo
+from crm.catalog import demo as catalog_demo
+from crm.contracts import demo as contracts_demo
 from crm.customers import demo as customers_demo
 from crm.customers.models import Account
 from crm.finance import demo as finance_demo
 from crm.orders import demo as orders_demo
+from crm.quotes import demo as quotes_demo
 from crm.sales import demo as sales_demo
 from crm.sales.models import Opportunity, Pipeline
 from crm.service import demo as service_demo
@@ -39,8 +42,11 @@ from tenants.models import Tenant
 # (The follow-ups seed uses the deals the sales seed moves through the pipeline.)
 DOMAIN_SEEDS = [
     customers_demo.seed,
+    catalog_demo.seed,
     sales_demo.seed,
     activities_demo.seed,
+    quotes_demo.seed,
+    contracts_demo.seed,
     orders_demo.seed,
     finance_demo.seed,
     service_demo.seed,

@@ -10,9 +10,12 @@ from accounts.models import User
 from channels.models import ChannelMember, ChannelNode
 from crm import demo
 from crm.activities.models import FollowUp
+from crm.catalog.models import PriceBookEntry
+from crm.contracts.models import Contract
 from crm.customers.models import Account, Contact, Lead
 from crm.finance.models import Payment
 from crm.orders.models import Delivery, Order
+from crm.quotes.models import Quote
 from crm.records import audit
 from crm.sales.models import Opportunity, OpportunityStageChange
 from crm.service.models import Case
@@ -46,5 +49,8 @@ def test_the_demo_tenant_is_seeded_with_a_history(two_tenants, db):
         # Deals moved through stages, follow-ups logged, service cases opened.
         assert OpportunityStageChange.objects.exists() and FollowUp.objects.count() > 20
         assert Case.objects.exists()
+        # Price books, quotes in several states with versions, contracts from accepted quotes.
+        assert PriceBookEntry.objects.count() >= 10 and Quote.objects.values("status").distinct().count() >= 3
+        assert Contract.objects.filter(status="active").exists()
     # Seeding again leaves the tenant alone.
     assert demo.seed_demo_tenant("demo-test", say=lambda _line: None) == tenant
