@@ -15,6 +15,7 @@ from crm.customers.models import Account, Contact
 from crm.customers.services import touch_account_activity
 from crm.records.audit import acting_as
 from crm.records.events import publish
+from crm.records.inputs import pk_of
 from crm.records.services import MAX_ATTACHMENT_BYTES, attach, dismiss_reminders, get_for, remind, validated
 from crm.sales.models import Opportunity
 
@@ -23,10 +24,6 @@ EDITABLE = ("method", "outcome", "result", "details", "next_follow_up_on", "cust
 REMIND_AT = time(9)
 # Clocks of phones and laptops drift; a follow-up "a minute in the future" is still logged.
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-def pk_of(value):
-    return getattr(value, "pk", value)
 
 
 def due_at(day: date) -> datetime:

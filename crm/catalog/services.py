@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 
 from crm.catalog.models import PriceBook, PriceBookEntry, Product, ProductLine, Unit
 from crm.catalog.pricing import ListPrice, PriceNotFound, list_price, list_prices, resolve_price
-from crm.orders.inputs import decimal_or_error, pk_of
 from crm.records.audit import acting_as
 from crm.records.events import publish
+from crm.records.inputs import decimal_or_error, pk_of
 from crm.records.services import validated
 from crm_platform.errors import NotFound
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from crm.catalog.models import Product
 from crm.contracts.models import ContractLine, Signatory
-from crm.orders.inputs import decimal_or_error, pk_of
+from crm.records.inputs import decimal_or_error, pk_of
 from crm.records.money import rounded
 
 HUNDRED = Decimal("100")

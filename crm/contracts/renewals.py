@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 
 from crm.contracts.models import Contract
 from crm.contracts.services import RENEWAL_REMINDER, _add_lines, _check_header, contract_number
-from crm.orders.inputs import pk_of
 from crm.records.audit import acting_as
 from crm.records.events import publish
+from crm.records.inputs import pk_of
 from crm.records.models import Reminder
 from crm.records.services import dismiss_reminders, get_for, remind
 from crm_platform.errors import Conflict

@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from crm.contracts import lines as contract_lines
 from crm.contracts.models import RENEWAL_NOTICE_DAYS, Contract, ContractLine, Signatory
 from crm.customers.models import Account
-from crm.orders.inputs import decimal_or_error, pk_of
 from crm.quotes.models import Quote
 from crm.records.audit import acting_as
 from crm.records.events import publish
+from crm.records.inputs import decimal_or_error, pk_of
 from crm.records.models import NumberSequence
 from crm.records.services import attach, dismiss_reminders, get_for, next_number
 from crm_platform.errors import Conflict, NotFound

@@ -19,6 +19,7 @@ from crm.customers.models import Account, MergeRecord, PoolPolicy
 from crm.records import audit
 from crm.records.audit import acting_as
 from crm.records.events import publish
+from crm.records.inputs import pk_of
 from crm.records.services import get_for
 from crm_platform.errors import Conflict
 
@@ -94,8 +95,8 @@ def merge_accounts(*, actor, survivor, loser, take_from_loser: tuple[str, ...] =
     the loser's history is re-homed, the fields named in `take_from_loser` take its values, and a
     MergeRecord keeps the loser's last state. The loser is deleted."""
     with transaction.atomic(), acting_as(actor, merge=True):
-        survivor = get_for(actor, Account, getattr(survivor, "pk", survivor), for_update=True)
-        loser = get_for(actor, Account, getattr(loser, "pk", loser), for_update=True)
+        survivor = get_for(actor, Account, pk_of(survivor), for_update=True)
+        loser = get_for(actor, Account, pk_of(loser), for_update=True)
         if survivor.pk == loser.pk:
             raise Conflict(_("An account cannot be merged into itself."))
         unknown = [f for f in take_from_loser if f not in {x.name for x in Account._meta.concrete_fields}]

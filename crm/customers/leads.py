@@ -10,6 +10,7 @@ from crm.customers.models import Account, Lead
 from crm.customers.services import add_contact, create_account
 from crm.records.audit import acting_as
 from crm.records.events import publish
+from crm.records.inputs import pk_of
 from crm.records.services import get_for, validated
 from crm_platform.errors import Conflict
 
@@ -38,13 +39,13 @@ def convert_lead(*, actor, lead, account=None, opportunity_name: str = "", amoun
     from crm.sales.models import Opportunity, Pipeline
 
     with transaction.atomic(), acting_as(actor):
-        lead = get_for(actor, Lead, getattr(lead, "pk", lead), for_update=True)
+        lead = get_for(actor, Lead, pk_of(lead), for_update=True)
         if lead.status == Lead.Status.CONVERTED:
             raise Conflict(_("This lead was already converted."))
         if lead.status == Lead.Status.UNQUALIFIED:
             raise Conflict(_("An unqualified lead cannot be converted."))
         if account is not None:
-            account = get_for(actor, Account, getattr(account, "pk", account))
+            account = get_for(actor, Account, pk_of(account))
         else:
             if not lead.company:
                 raise ValidationError({"company": _("A company name is needed to create the customer.")})

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from crm.customers.models import Account, PoolEvent, PoolPolicy
 from crm.records.audit import acting_as
 from crm.records.events import publish
+from crm.records.inputs import pk_of
 from crm.records.models import StandardRecord
 from crm.records.services import get_for, remind
 from crm_platform.errors import Conflict, LimitReached
@@ -49,7 +50,7 @@ def claim_from_pool(*, actor, account) -> Account:
         rules = policy()
         now = timezone.now()
         type(actor).objects.select_for_update().filter(pk=actor.pk).first()
-        account = get_for(actor, Account, getattr(account, "pk", account), for_update=True)
+        account = get_for(actor, Account, pk_of(account), for_update=True)
         if not account.in_pool:
             raise Conflict(_("This customer already has an owner."))
         start_of_day = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -95,7 +96,7 @@ def _to_pool(account: Account, action, actor, reason: str, now) -> None:
 def release_to_pool(*, actor, account, reason: str = "") -> Account:
     """The owner (or someone who may see the account) gives it back to the pool."""
     with transaction.atomic(), acting_as(actor):
-        account = get_for(actor, Account, getattr(account, "pk", account), for_update=True)
+        account = get_for(actor, Account, pk_of(account), for_update=True)
         if account.in_pool:
             raise Conflict(_("This customer is already in the pool."))
         _to_pool(account, PoolEvent.Action.RELEASE, actor, reason, timezone.now())
@@ -105,7 +106,7 @@ def release_to_pool(*, actor, account, reason: str = "") -> Account:
 def assign(*, actor, account, owner, reason: str = "") -> Account:
     """A manager gives an account to `owner`, outside the claim caps."""
     with transaction.atomic(), acting_as(actor):
-        account = get_for(actor, Account, getattr(account, "pk", account), for_update=True)
+        account = get_for(actor, Account, pk_of(account), for_update=True)
         _take(account, owner, timezone.now())
         _log(account, PoolEvent.Action.ASSIGN, owner, actor, reason)
         publish("account.assigned", account, owner=owner.pk)
@@ -142,7 +143,7 @@ def transfer_accounts(*, actor, from_user, to_user, reason: str = "") -> int:
 def touch_account_activity(account, at=None) -> None:
     """A follow-up was logged: the account is not idle. Called by the follow-up service."""
     at = at or timezone.now()
-    Account.objects.filter(pk=getattr(account, "pk", account)).filter(
+    Account.objects.filter(pk=pk_of(account)).filter(
         Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=at)
     ).update(last_activity_at=at)
 

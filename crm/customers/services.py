@@ -18,6 +18,7 @@ from crm.customers.models import Account, Contact
 from crm.customers.pool import return_idle_accounts, touch_account_activity  # noqa: F401 (public API)
 from crm.records.audit import acting_as
 from crm.records.events import publish
+from crm.records.inputs import pk_of
 from crm.records.services import get_for, validated
 
 EDITABLE = (
@@ -87,7 +88,7 @@ def create_account(*, actor, owner=None, channel_node=None, **data) -> Saved:
 
 def update_account(*, actor, account, **data) -> Saved:
     with transaction.atomic(), acting_as(actor):
-        account = get_for(actor, Account, getattr(account, "pk", account), for_update=True)
+        account = get_for(actor, Account, pk_of(account), for_update=True)
         _apply(account, data)
         validated(account)
         duplicates = check_duplicates(account)
@@ -98,7 +99,7 @@ def update_account(*, actor, account, **data) -> Saved:
 
 def add_contact(*, actor, account, name: str, **data) -> Contact:
     with transaction.atomic(), acting_as(actor):
-        account = get_for(actor, Account, getattr(account, "pk", account))
+        account = get_for(actor, Account, pk_of(account))
         contact = Contact(account=account, name=name, **data)
         contact.phone = normalize.phone(contact.phone)
         contact.email = normalize.email(contact.email)
@@ -116,7 +117,7 @@ def refresh_classification(account, now=None) -> Account:
     from crm.sales.models import Opportunity, Stage
 
     now = now or timezone.now()
-    account = Account.objects.get(pk=getattr(account, "pk", account))
+    account = Account.objects.get(pk=pk_of(account))
     won = Opportunity.objects.filter(account=account, stage__outcome=Stage.Outcome.WON)
     totals = won.aggregate(deals=Count("id"), last=Max("updated_at"))
     last_year = won.filter(updated_at__gte=now - timedelta(days=365)).aggregate(amount=Sum("amount"))

@@ -23,11 +23,11 @@ from django.utils.translation import gettext as _
 from crm.customers.models import Account
 from crm.finance import receivables
 from crm.finance.models import CreditCheck, CreditProfile
-from crm.orders.inputs import pk_of
 from crm.orders.models import Order
 from crm.orders.status import OPEN_FOR_DELIVERY, delivery_status
 from crm.records.audit import acting_as
 from crm.records.events import publish
+from crm.records.inputs import pk_of
 from crm.records.services import get_for
 from crm_platform.errors import ApprovalRequired, Conflict, PermissionDenied
 

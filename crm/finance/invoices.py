@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.finance.models import Invoice
-from crm.orders.inputs import decimal_or_error, pk_of
 from crm.orders.models import Delivery, Order
 from crm.records.audit import acting_as
 from crm.records.events import publish
+from crm.records.inputs import decimal_or_error, pk_of
 from crm.records.money import rounded
 from crm.records.services import get_for
 from crm_platform.errors import Conflict

@@ -11,10 +11,10 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from crm.finance.models import Payment, PaymentAllocation, PaymentInstalment, PaymentPlan
-from crm.orders.inputs import decimal_or_error, pk_of
 from crm.orders.models import Order
 from crm.records.audit import acting_as
 from crm.records.events import publish
+from crm.records.inputs import decimal_or_error, pk_of
 from crm.records.money import rounded
 from crm.records.services import get_for, next_number
 from crm_platform.errors import Conflict

@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.finance import credit
-from crm.orders.inputs import decimal_or_error, pk_of
 from crm.orders.models import Delivery, DeliveryLine, Order
 from crm.orders.status import IN_DELIVERY, OPEN_FOR_DELIVERY, delivery_status
 from crm.records.audit import acting_as
 from crm.records.events import publish
+from crm.records.inputs import decimal_or_error, pk_of
 from crm.records.services import get_for, next_number
 from crm_platform.errors import Conflict
 

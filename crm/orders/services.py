@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from crm.catalog.models import Product
 from crm.customers.models import Account
 from crm.finance import credit
-from crm.orders.inputs import decimal_or_error, pk_of
 from crm.orders.models import Order, OrderLine
 from crm.orders.status import delivery_status
 from crm.records.audit import acting_as
 from crm.records.events import publish
+from crm.records.inputs import decimal_or_error, pk_of
 from crm.records.money import rounded
 from crm.records.services import get_for, next_number
 from crm_platform.errors import Conflict

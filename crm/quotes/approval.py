@@ -22,10 +22,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.orders.inputs import pk_of
 from crm.quotes.models import Quote
 from crm.records.audit import acting_as
 from crm.records.events import publish
+from crm.records.inputs import pk_of
 from crm.records.services import get_for
 from crm_platform.errors import Conflict
 

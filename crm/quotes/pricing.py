@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 
 from crm.catalog.models import Product
 from crm.catalog.pricing import list_prices
-from crm.orders.inputs import decimal_or_error, pk_of
 from crm.quotes.models import Quote, QuoteLine
+from crm.records.inputs import decimal_or_error, pk_of
 from crm.records.money import rounded
 
 HUNDRED = Decimal("100")

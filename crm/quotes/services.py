@@ -13,12 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.customers.models import Account, Contact
-from crm.orders.inputs import decimal_or_error, pk_of
 from crm.quotes import approval
 from crm.quotes.models import Quote, QuoteLine
 from crm.quotes.pricing import HUNDRED, apply_totals, priced_lines
 from crm.records.audit import acting_as
 from crm.records.events import publish
+from crm.records.inputs import decimal_or_error, pk_of
 from crm.records.services import get_for, next_number
 from crm.sales.models import Opportunity
 from crm_platform.errors import ApprovalRequired, Conflict, NotFound

@@ -13,15 +13,12 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from crm.records.audit import acting_as
+from crm.records.inputs import pk_of
 from crm.records.services import validated
 from crm.sales.models import Opportunity, OpportunityStageChange, Pipeline, Stage
 from crm_platform.errors import Conflict, NotFound
 
 CLOSED_PROBABILITY = {Stage.Outcome.WON: 100, Stage.Outcome.LOST: 0}
-
-
-def pk_of(value):
-    return getattr(value, "pk", value)
 
 
 def default_pipeline() -> Pipeline:

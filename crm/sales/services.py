@@ -16,9 +16,10 @@ from crm.customers.models import Account, Contact
 from crm.customers.services import refresh_classification
 from crm.records.audit import acting_as
 from crm.records.events import publish
+from crm.records.inputs import pk_of
 from crm.records.services import get_for, validated
 from crm.sales.models import Opportunity, OpportunityStageChange, Stage
-from crm.sales.pipelines import get_pipeline, get_stage, pk_of
+from crm.sales.pipelines import get_pipeline, get_stage
 from crm_platform.errors import Conflict
 
 EDITABLE = ("name", "amount", "currency", "expected_close_date", "probability_override", "contacts", "custom")

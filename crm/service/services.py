@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from crm.customers.models import Account, Contact
 from crm.records.audit import acting_as
 from crm.records.events import publish
+from crm.records.inputs import pk_of
 from crm.records.models import NumberSequence
 from crm.records.services import configure_numbering, get_for, next_number, remind, validated
 from crm.service.models import Case, Priority
@@ -25,10 +26,6 @@ from crm_platform.errors import Conflict
 # The pattern carries the day, so the sequence restarts daily; numbers follow the day of entry, not a
 # back-dated opening time, so they never repeat.
 CASE_NUMBERING = ("case", "CS{yyyy}{mm}{dd}-{seq:04d}")
-
-
-def pk_of(value):
-    return getattr(value, "pk", value)
 
 
 def _number() -> str:
