@@ -158,6 +158,9 @@ TENANT_JOBS = {
     "crm.activities.visits.mark_missed_visits": 3600,
     "crm.service.sla.flag_sla_breaches": 900,
     "crm.finance.reminders.remind_overdue_instalments": 6 * 3600,
+    "crm.quotes.services.expire_quotes": 24 * 3600,
+    "crm.contracts.renewals.remind_renewals": 24 * 3600,
+    "crm.contracts.renewals.expire_contracts": 24 * 3600,
 }
 CELERY_BEAT_SCHEDULE = {
     job: {"task": "tenants.tasks.fan_out", "schedule": seconds, "args": [job]}

@@ -9,7 +9,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from accounts.models import User
-from crm.catalog.models import PriceBookEntry, Product, ProductLine, Unit
+from crm.catalog.models import Product, ProductLine, Unit
+from crm.catalog.pricing import list_prices
 from crm.customers.models import Account
 from crm.orders.deliveries import create_delivery, mark_delivery_received
 from crm.orders.models import Order
@@ -31,9 +32,7 @@ FALLBACK_PRICES = {sku: price for sku, _name, price, _rate in FALLBACK_PRODUCTS}
 def seed(*, rng: random.Random, today: date, staff: list[User], accounts: list[Account]) -> None:
     """Orders over the last twelve months: older ones delivered (some in parts), recent ones open."""
     products = _products()
-    prices = {
-        entry.product_id: entry.list_price for entry in PriceBookEntry.objects.filter(product__in=products)
-    }
+    prices = list_prices(products, "CNY")
     sellers = [
         user for user in staff if user.role and user.role.code in ("sales_rep", "sales_manager")
     ] or staff
