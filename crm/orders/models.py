@@ -36,6 +36,23 @@ class Order(StandardRecord):
     account = models.ForeignKey(
         "customers.Account", verbose_name=_("account"), on_delete=models.PROTECT, related_name="orders"
     )
+    # Where the order came from, so quote -> contract -> order -> delivery -> 回款 is one chain.
+    contract = models.ForeignKey(
+        "contracts.Contract",
+        verbose_name=_("contract"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    quote = models.ForeignKey(
+        "quotes.Quote",
+        verbose_name=_("quote"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
     currency = currency_field()
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
     order_date = models.DateField(_("order date"))

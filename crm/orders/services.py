@@ -66,6 +66,43 @@ def create_order(
         return order
 
 
+def create_order_from_contract(*, actor, contract, order_date=None, note: str = "") -> Order:
+    """A draft order for an active contract's lines, at the contract's prices, discounts and tax,
+    linked to the contract and to the quote it came from. Credit control applies on confirmation."""
+    from crm.contracts.models import Contract
+
+    with transaction.atomic(), acting_as(actor):
+        contract = get_for(actor, Contract, pk_of(contract))
+        if contract.status != Contract.Status.ACTIVE:
+            raise Conflict(_("Orders are placed against active contracts only."))
+        lines = [
+            {
+                "product": line.product_id,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "discount_percent": line.discount_percent,
+                "tax_rate": line.tax_rate,
+                "description": line.description,
+            }
+            for line in contract.lines.order_by("position")
+        ]
+        if not lines:
+            raise Conflict(_("This contract has no product lines to order."))
+        order = create_order(
+            actor=actor,
+            account=contract.account,
+            lines=lines,
+            currency=contract.currency,
+            order_date=order_date,
+            owner=contract.owner,
+            channel_node=contract.channel_node,
+            note=note,
+        )
+        order.contract, order.quote = contract, contract.quote
+        order.save(update_fields=["contract", "quote", "updated_at"])
+        return order
+
+
 def replace_order_lines(*, actor, order, lines: Iterable[Mapping]) -> Order:
     """Replace all lines of a draft (or credit-held, undelivered) order and recompute its totals."""
     with transaction.atomic(), acting_as(actor):
