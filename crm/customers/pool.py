@@ -18,6 +18,7 @@ from crm.records.events import publish
 from crm.records.inputs import pk_of
 from crm.records.models import StandardRecord
 from crm.records.services import get_for, remind
+from crm.service.models import Case
 from crm_platform.errors import Conflict, LimitReached
 
 LOST = (PoolEvent.Action.RELEASE, PoolEvent.Action.RETURN)
@@ -123,8 +124,9 @@ def _owned_children():
 
 
 def transfer_accounts(*, actor, from_user, to_user, reason: str = "") -> int:
-    """Hand a departing rep's whole book to another rep: accounts and the records under them
-    that the departing rep owned. History stays with the records. Returns the accounts moved."""
+    """Hand a departing rep's whole book to another rep: accounts, the records under them that the
+    departing rep owned, and the open service cases assigned to them. History stays with the
+    records. Returns the accounts moved."""
     with transaction.atomic(), acting_as(actor, transfer_from=from_user.pk):
         accounts = list(Account.objects.select_for_update().filter(owner=from_user))
         now = timezone.now()
@@ -137,6 +139,7 @@ def transfer_accounts(*, actor, from_user, to_user, reason: str = "") -> int:
                 org_unit=to_user.org_unit,
                 org_path=to_user.org_unit.path if to_user.org_unit else "",
             )
+        Case.objects.filter(assignee=from_user, status__in=Case.OPEN_STATUSES).update(assignee=to_user)
         return len(accounts)
 
 

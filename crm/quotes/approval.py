@@ -1,12 +1,13 @@
 """The price-approval hook of quotes: the one place the approval workflow engine calls.
 
 The rule: the discount of every line, and of the quote as a whole (everything below list price, as
-a share of the list amount), must stay within the discount limit of the quote's preparer's role
-(`accounts.Role.max_discount_percent`; a user without a role, or the system, has no allowance).
+a share of the list amount), must stay within the discount limit of the submitter's role — the user
+who sends the quote or submits it for approval (`accounts.Role.max_discount_percent`; a user without
+a role, or the system, has no allowance).
 A quote over the limit cannot be sent (`send_quote` raises ApprovalRequired) until approved.
 
 For the workflow engine:
-- `needs_price_approval(quote)` says whether, and why, a quote needs approval (entry criteria);
+- `needs_price_approval(quote, submitter)` says whether, and why, a quote needs approval (entry criteria);
 - `submit_for_price_approval(actor=..., quote=...)` puts it in "pending approval" and publishes
   "quote.approval_requested" (the engine subscribes and starts its process);
 - `record_price_approval(actor=..., quote=..., approved=..., comment=...)` is what the engine calls
@@ -38,9 +39,9 @@ def discount_limit(user) -> Decimal:
     return role.max_discount_percent if role is not None else ZERO
 
 
-def needs_price_approval(quote: Quote) -> list[str]:
-    """Why `quote` needs a price approval (empty: it does not), one readable reason per breach."""
-    limit = discount_limit(quote.prepared_by)
+def needs_price_approval(quote: Quote, submitter) -> list[str]:
+    """Why `quote`, sent by `submitter`, needs a price approval (empty: it does not), one reason each."""
+    limit = discount_limit(submitter)
     reasons = []
     for line in quote.lines.select_related("product"):
         if line.discount_percent > limit:
@@ -70,7 +71,7 @@ def submit_for_price_approval(*, actor, quote) -> Quote:
             raise Conflict(_("Only draft quotes can be submitted for approval."))
         if not quote.lines.exists():
             raise ValidationError({"lines": [_("A quote needs at least one line.")]})
-        reasons = needs_price_approval(quote)
+        reasons = needs_price_approval(quote, actor)
         quote.status = Quote.Status.PENDING_APPROVAL
         quote.save(update_fields=["status", "updated_at"])
         publish(

@@ -76,7 +76,7 @@ def seed(*, rng: random.Random, today: date, staff: list[User], accounts: list[A
 def _progress(quote: Quote, actor: User, manager: User, rng: random.Random, days_ago: int) -> Quote:
     if rng.random() < 0.15:
         return quote  # still being prepared
-    if approval.needs_price_approval(quote):
+    if approval.needs_price_approval(quote, actor):
         quote = approval.submit_for_price_approval(actor=actor, quote=quote)
         if rng.random() < 0.2:
             return quote  # waiting for the manager
@@ -98,7 +98,7 @@ def _progress(quote: Quote, actor: User, manager: User, rng: random.Random, days
         revised = quotes.revise_quote(actor=actor, quote=quote)
         revised = (
             quotes.send_quote(actor=actor, quote=revised)
-            if not approval.needs_price_approval(revised)
+            if not approval.needs_price_approval(revised, actor)
             else revised
         )
         if revised.status == Quote.Status.SENT:

@@ -90,7 +90,7 @@ def save_quote(*, actor, quote_id=None, lines: Iterable[Mapping], **header) -> Q
 def send_quote(*, actor, quote) -> Quote:
     """Send a draft or approved quote to the customer; it is frozen from then on.
 
-    A quote over the preparer's discount limit needs an approval first (ApprovalRequired).
+    A quote over the sender's discount limit needs an approval first (ApprovalRequired).
     """
     with transaction.atomic(), acting_as(actor):
         quote = get_for(actor, Quote, pk_of(quote), for_update=True)
@@ -102,7 +102,7 @@ def send_quote(*, actor, quote) -> Quote:
             raise ValidationError({"lines": [_("A quote needs at least one line.")]})
         if quote.valid_until < timezone.localdate():
             raise ValidationError({"valid_until": [_("The quote's validity has passed; extend it first.")]})
-        reasons = approval.needs_price_approval(quote)
+        reasons = approval.needs_price_approval(quote, actor)
         if reasons and quote.status != Quote.Status.APPROVED:
             raise ApprovalRequired(" ".join(reasons))
         quote.status = Quote.Status.SENT

@@ -15,6 +15,8 @@ from crm.customers.models import Account, PoolEvent, PoolPolicy
 from crm.records import audit
 from crm.records.models import Reminder
 from crm.sales.models import Opportunity, Pipeline
+from crm.service import services as service
+from crm.service.models import Case
 from crm_platform.errors import Conflict, LimitReached
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -147,9 +149,18 @@ def test_a_departing_reps_book_moves_with_its_open_deals_and_keeps_history(tenan
         deal = Opportunity(account=account, name=f"{account.name} deal", stage=stage)
         deal.place(owner=zhang)
         deal.save()
+    still_open = service.open_case(
+        actor=None, account=mine[0], subject="漏水", kind="complaint", assignee=zhang
+    )
+    closed = service.open_case(
+        actor=None, account=mine[1], subject="安装", kind="installation", assignee=zhang
+    )
+    Case.objects.filter(pk=closed.pk).update(status=Case.Status.CLOSED)
     assert pool.transfer_accounts(actor=None, from_user=zhang, to_user=li) == 2
     assert set(Account.objects.filter(owner=li)) == set(mine)
     assert set(Opportunity.objects.values_list("owner", flat=True)) == {li.pk}
+    assert Case.objects.get(pk=still_open.pk).assignee == li  # open work follows the book
+    assert Case.objects.get(pk=closed.pk).assignee == zhang  # closed history is left as it was
     changes = [c.changes.get("owner_id") for c in audit.history(mine[0]) if c.action == "updated"]
     assert [None, zhang.pk] in changes and [zhang.pk, li.pk] in changes
 

@@ -48,7 +48,7 @@ def test_a_discount_within_the_reps_limit_is_sent_without_approval(alpha):
     with tenant_context(alpha):
         rep = build.user("sales_rep")  # 5% limit
         quote = draft(rep, discount="5")
-        assert approval.needs_price_approval(quote) == []
+        assert approval.needs_price_approval(quote, rep) == []
         sent = quotes.send_quote(actor=rep, quote=quote)
     assert sent.status == "sent" and sent.sent_at is not None
 
@@ -57,7 +57,7 @@ def test_a_line_discount_over_the_limit_is_refused_on_send_until_approved(alpha,
     with tenant_context(alpha):
         rep, manager = build.user("sales_rep"), build.user("sales_manager")
         quote = draft(rep, discount="12")
-        reasons = approval.needs_price_approval(quote)
+        reasons = approval.needs_price_approval(quote, rep)
         assert reasons == [
             f"Line 1 ({quote.lines.get().product.sku}): discount 12% is over the limit of 5%.",
             "The quote's overall discount of 12% is over the limit of 5%.",
@@ -87,7 +87,7 @@ def test_the_whole_quote_discount_counts_towards_the_limit(alpha):
         rep = build.user("sales_rep")
         # 4% on the line and 2% on the quote: each within 5%, together 5.92% below list.
         quote = draft(rep, discount="4", quote_discount="2")
-        assert approval.needs_price_approval(quote) == [
+        assert approval.needs_price_approval(quote, rep) == [
             "The quote's overall discount of 5.92% is over the limit of 5%."
         ]
         with pytest.raises(ApprovalRequired):
@@ -97,6 +97,17 @@ def test_the_whole_quote_discount_counts_towards_the_limit(alpha):
         assert quotes.send_quote(actor=manager, quote=own).status == "sent"
 
 
+def test_the_submitters_limit_decides_not_the_preparers(alpha):
+    with tenant_context(alpha):
+        rep, manager = build.user("sales_rep"), build.user("sales_manager")
+        quote = draft(rep, discount="12")  # over the rep's 5%, within the manager's 20%
+        assert approval.needs_price_approval(quote, manager) == []
+        assert quotes.send_quote(actor=manager, quote=quote).status == "sent"
+        reps_own = draft(manager, discount="12")
+        with pytest.raises(ApprovalRequired, match="over the limit of 5%"):
+            quotes.send_quote(actor=rep, quote=reps_own)
+
+
 def test_a_user_without_a_role_may_give_no_discount(alpha):
     with tenant_context(alpha):
         nobody = build.user("sales_rep")
@@ -104,7 +115,7 @@ def test_a_user_without_a_role_may_give_no_discount(alpha):
         nobody.save()
         assert approval.discount_limit(nobody) == 0 and approval.discount_limit(None) == 0
         quote = draft(nobody, discount="1")
-        assert len(approval.needs_price_approval(quote)) == 2
+        assert len(approval.needs_price_approval(quote, nobody)) == 2
 
 
 def test_a_rejected_approval_returns_the_quote_to_draft(alpha):
