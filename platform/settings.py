@@ -45,6 +45,7 @@ CRM_APPS = [
     "crm.orders",
     "crm.finance",
     "crm.service",
+    "crm.dealers",
 ]
 SHARED_APPS = [
     "django_tenants",
@@ -161,6 +162,7 @@ TENANT_JOBS = {
     "crm.quotes.services.expire_quotes": 24 * 3600,
     "crm.contracts.renewals.remind_renewals": 24 * 3600,
     "crm.contracts.renewals.expire_contracts": 24 * 3600,
+    "crm.dealers.registrations.expire_registrations": 24 * 3600,
 }
 CELERY_BEAT_SCHEDULE = {
     job: {"task": "tenants.tasks.fan_out", "schedule": seconds, "args": [job]}
