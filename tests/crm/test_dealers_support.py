@@ -82,3 +82,21 @@ def policy(**fields) -> DealerPolicy:
         setattr(row, name, value)
     row.save()
     return row
+
+
+def sale(actor, at: ChannelNode, total, ordered: date, paid=None, paid_on: date | None = None):
+    """A confirmed order worth `total` on `at` with a one-instalment plan, and `paid` received."""
+    from crm.finance.payments import record_payment, set_payment_plan
+    from tests.crm import test_orders_support as orders
+
+    customer = account(f"客户 {next(_serial)}", channel_node=at)
+    order = orders.confirmed(actor, customer, total, order_date=ordered, channel_node=at)
+    plan = set_payment_plan(
+        actor=actor, order=order, instalments=[{"due_date": ordered + timedelta(days=30), "percentage": 100}]
+    )
+    payment = None
+    if paid is not None:
+        payment = record_payment(
+            actor=actor, plan=plan, amount=paid, paid_on=paid_on or ordered, method="bank_transfer"
+        )
+    return order, payment
