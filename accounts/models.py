@@ -1,12 +1,15 @@
+import pghistory
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.records.audit import tracked
 from crm_platform.i18n import Labels
 
 
+@tracked
 class Role(models.Model):
     """What a group of users may do. Object permissions and data scopes hang off this row."""
 
@@ -67,6 +70,13 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **fields)
 
 
+# Only the columns that decide access are audited: a login must not write an event.
+@pghistory.track(
+    pghistory.InsertEvent("created"),
+    pghistory.UpdateEvent("updated"),
+    fields=["role", "org_unit", "manager", "is_active"],
+    model_name="UserAccessEvent",
+)
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in. The table exists per schema, so an account never spans tenants."""
 

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crm.records.audit import tracked
+
 
 class ChannelNode(models.Model):
     """One dealer (or the brand itself) in the channel tree.
@@ -36,6 +38,7 @@ class ChannelNode(models.Model):
         return self.name
 
 
+@tracked
 class ChannelMember(models.Model):
     """A dealer's user and the node they work for; they see that node's subtree at most.
 

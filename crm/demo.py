@@ -29,6 +29,7 @@ from crm.catalog import demo as catalog_demo
 from crm.contracts import demo as contracts_demo
 from crm.customers import demo as customers_demo
 from crm.customers.models import Account
+from crm.dealers import demo as dealers_demo
 from crm.finance import demo as finance_demo
 from crm.orders import demo as orders_demo
 from crm.quotes import demo as quotes_demo
@@ -50,6 +51,7 @@ DOMAIN_SEEDS = [
     orders_demo.seed,
     finance_demo.seed,
     service_demo.seed,
+    dealers_demo.seed,
 ]
 
 DEMO_SLUG = "demo"
@@ -86,6 +88,7 @@ ORG_UNITS = [
     ("sales-east", "华东销售组", "sales"),
     ("sales-south", "华南销售组", "sales"),
     ("finance", "财务部", "hq"),
+    ("service", "客户服务部", "hq"),
 ]
 
 
@@ -115,6 +118,7 @@ USERS = [
         manager=MANAGER,
     ),
     DemoUser("zhao.min@demo.example", "赵敏", "finance", unit="finance"),
+    DemoUser("chen.jing@demo.example", "陈静", "service", unit="service"),
     DemoUser("sun.hao@demo.example", "孙浩", "dealer_admin", node="agent-east"),
     DemoUser("li.na@demo.example", "李娜", "dealer_user", node="retail-sz-nanshan"),
 ]

@@ -62,6 +62,9 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Platform staff and tenant roles are audited in every schema, public included.
+    "pgtrigger",
+    "pghistory",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -69,6 +72,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "accounts",
     "channels",
+    "access",
     # The audit trail: pgtrigger installs row triggers, pghistory's context table says who acted.
     "pgtrigger",
     "pghistory",
@@ -170,6 +174,8 @@ CELERY_BEAT_SCHEDULE = {
 } | {"refill-ready-schemas": {"task": "tenants.tasks.refill_ready_schemas", "schedule": 60}}
 # Tenant schemas kept built ahead of sign-ups (tenants/provisioning/ready_pool.py); 0 turns it off.
 READY_SCHEMAS = env.integer("READY_SCHEMAS", 3)
+# A tree move re-placing more records than this runs in the background (access/rescope.py).
+RESCOPE_INLINE_LIMIT = env.integer("RESCOPE_INLINE_LIMIT", 10_000)
 CELERY_TASK_SERIALIZER = "json"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -53,8 +53,9 @@ def seed(*, rng: random.Random, today: date, staff: list[User], accounts: list[A
 
 def _history(rng: random.Random, today: date, account: Account) -> None:
     """Follow-ups oldest first (each settles the previous plan); the last plans the next contact."""
-    contacts = list(account.contacts.all())
-    deals = list(account.opportunities.all())
+    # The owner can only mention the contacts and deals they can see.
+    contacts = list(account.contacts.visible_to(account.owner))
+    deals = list(account.opportunities.visible_to(account.owner))
     days = sorted(rng.sample(range(2, 360), k=rng.randint(2, 7)), reverse=True)
     for n, days_ago in enumerate(days):
         method, outcome, result = rng.choice(NOTES)

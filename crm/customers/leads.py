@@ -11,7 +11,7 @@ from crm.customers.services import add_contact, create_account
 from crm.records.audit import acting_as
 from crm.records.events import publish
 from crm.records.inputs import pk_of
-from crm.records.services import get_for, validated
+from crm.records.services import ensure_placed_within_scope, get_for, validated
 from crm_platform.errors import Conflict
 
 
@@ -29,6 +29,7 @@ def create_lead(
         lead.place(owner=actor, channel_node=None)
         validated(lead)
         lead.save()
+        ensure_placed_within_scope(actor, lead)
         publish("lead.created", lead)
         return lead
 

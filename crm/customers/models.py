@@ -91,6 +91,11 @@ class Account(StandardRecord):
     def in_pool(self) -> bool:
         return self.owner_id is None
 
+    @classmethod
+    def pool_condition(cls):
+        # The pool is shared: whoever may read accounts may see, and claim, the unowned ones.
+        return models.Q(owner__isnull=True)
+
 
 @tracked
 class Contact(StandardRecord):
@@ -110,6 +115,11 @@ class Contact(StandardRecord):
         ordering = ["id"]
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
+
+    @classmethod
+    def pool_condition(cls):
+        # A pooled account's contacts are unowned too and go with it.
+        return models.Q(owner__isnull=True)
 
     def __str__(self):
         return self.name

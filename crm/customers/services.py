@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
+from access.permissions import check_writable, require
 from crm.customers import normalize
 from crm.customers.duplicates import Duplicate, check_duplicates
 from crm.customers.models import Account, Contact
@@ -19,7 +20,7 @@ from crm.customers.pool import return_idle_accounts, touch_account_activity  # n
 from crm.records.audit import acting_as
 from crm.records.events import publish
 from crm.records.inputs import pk_of
-from crm.records.services import get_for, validated
+from crm.records.services import ensure_placed_within_scope, get_for, validated
 
 EDITABLE = (
     "name",
@@ -74,6 +75,7 @@ def _apply(account: Account, data: dict) -> None:
 
 def create_account(*, actor, owner=None, channel_node=None, **data) -> Saved:
     """A new customer profile. Owner defaults to the actor; pass owner=None explicitly via the pool."""
+    require(actor, Account, "create")
     with transaction.atomic(), acting_as(actor):
         account = Account()
         _apply(account, data)
@@ -82,6 +84,7 @@ def create_account(*, actor, owner=None, channel_node=None, **data) -> Saved:
         validated(account)
         duplicates = check_duplicates(account)
         account.save()
+        ensure_placed_within_scope(actor, account)
         publish("account.created", account)
         return Saved(account, duplicates)
 
@@ -89,6 +92,7 @@ def create_account(*, actor, owner=None, channel_node=None, **data) -> Saved:
 def update_account(*, actor, account, **data) -> Saved:
     with transaction.atomic(), acting_as(actor):
         account = get_for(actor, Account, pk_of(account), for_update=True)
+        check_writable(actor, Account, data)
         _apply(account, data)
         validated(account)
         duplicates = check_duplicates(account)

@@ -53,15 +53,17 @@ def seed(*, rng: random.Random, today: date, staff: list[User], accounts: list[A
             for product in rng.sample(products, k=min(len(products), rng.randint(1, 3)))
         ]
         order = create_order(actor=actor, account=account, lines=lines, order_date=ordered)
+        # The brand confirms, cancels and ships dealers' orders (its ERP sync acts as the system).
+        brand = None if actor.role.is_portal else actor
         fate = rng.random()
         if fate < 0.08:
             continue  # still a draft
         if fate < 0.14:
-            cancel_order(actor=actor, order=order, reason="客户预算调整 / budget cut")
+            cancel_order(actor=brand, order=order, reason="客户预算调整 / budget cut")
             continue
-        order = confirm_order(actor=actor, order=order)
+        order = confirm_order(actor=brand, order=order)
         if order.status == Order.Status.CONFIRMED:
-            _deliver(order, actor, rng, today)
+            _deliver(order, brand, rng, today)
 
 
 def _deliver(order: Order, actor, rng: random.Random, today: date) -> None:

@@ -21,7 +21,7 @@ from crm.records.audit import acting_as
 from crm.records.events import publish
 from crm.records.inputs import decimal_or_error, pk_of
 from crm.records.money import rounded
-from crm.records.services import get_for, next_number
+from crm.records.services import ensure_placed_within_scope, get_for, next_number
 from crm_platform.errors import Conflict
 
 # Numbers follow the day of entry, not the (possibly back-dated) order date: a sequence restarts
@@ -62,6 +62,7 @@ def create_order(
         # Numbered only once valid: a refused order does not burn a number.
         order.number = next_number(*ORDER_NUMBERING)
         _save_with_lines(order, new_lines)
+        ensure_placed_within_scope(actor, order)
         publish("order.created", order, total=str(order.total))
         return order
 

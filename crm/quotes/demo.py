@@ -44,8 +44,10 @@ def seed(*, rng: random.Random, today: date, staff: list[User], accounts: list[A
     products = list(Product.objects.filter(is_active=True).exclude(line__code="service").order_by("sku"))
     if not products or not sellers:
         return
+    # Brand sellers quote their own customers; dealers' customers are the dealers' business.
+    owned = [account for account in accounts if account.owner in sellers] or accounts
     for _ in range(QUOTE_COUNT):
-        account = rng.choice(accounts)
+        account = rng.choice(owned)
         actor = account.owner if account.owner in sellers else rng.choice(sellers)
         level = account.channel_node.level if account.channel_node_id else None
         priced = [p for p in products if p.pk in list_prices(products, "CNY", level)]
@@ -53,8 +55,8 @@ def seed(*, rng: random.Random, today: date, staff: list[User], accounts: list[A
         quote = quotes.save_quote(
             actor=actor,
             account=account,
-            contact=account.contacts.order_by("-is_primary", "id").first(),
-            opportunity=Opportunity.objects.filter(account=account).order_by("-id").first(),
+            contact=account.contacts.visible_to(actor).order_by("-is_primary", "id").first(),
+            opportunity=Opportunity.objects.visible_to(actor).filter(account=account).order_by("-id").first(),
             title=rng.choice(TITLES),
             terms=TERMS,
             discount_percent=rng.choice(["0", "0", "0", "2"]),

@@ -4,13 +4,17 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crm.records.scope import scope_filter
+from access.scope import scope_filter
 
 
 class RecordQuerySet(models.QuerySet):
-    def visible_to(self, principal):
-        """The records `principal` may see (crm/records/scope.py); the only door to standard records."""
-        return self.filter(scope_filter(self.model, principal))
+    """The only doors to standard records for anyone acting as a user (access/scope.py)."""
+
+    def visible_to(self, user):
+        return self.filter(scope_filter(self.model, user))
+
+    def editable_by(self, user):
+        return self.filter(scope_filter(self.model, user, action="update"))
 
 
 class StandardRecord(models.Model):
@@ -66,12 +70,33 @@ class StandardRecord(models.Model):
         ]
 
     def place(self, *, owner=None, org_unit=None, channel_node=None) -> None:
-        """Set owner, unit and node together with the paths copied from them."""
+        """Set owner, unit and node together with the paths copied from them. Unit and node default
+        to the owner's: a dealer's new record lands on the dealer's node."""
         self.owner = owner
         self.org_unit = org_unit or getattr(owner, "org_unit", None)
         self.org_path = self.org_unit.path if self.org_unit else ""
-        self.channel_node = channel_node
-        self.channel_path = channel_node.path if channel_node else ""
+        self.channel_node = channel_node or _node_of(owner)
+        self.channel_path = self.channel_node.path if self.channel_node else ""
+
+    @classmethod
+    def held_by(cls, user_id: int) -> models.Q:
+        """The records `user_id` holds personally, which every data level lets them see."""
+        return models.Q(owner_id=user_id)
+
+    @classmethod
+    def pool_condition(cls) -> models.Q | None:
+        """Records of this object every user with read access may see though nobody owns them (the
+        customer pool); None for most objects."""
+        return None
+
+
+def _node_of(user):
+    if user is None or user.pk is None:
+        return None
+    from channels.models import ChannelMember
+
+    membership = ChannelMember.objects.filter(user_id=user.pk).select_related("node").first()
+    return membership.node if membership else None
 
 
 class Attachment(models.Model):

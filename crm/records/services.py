@@ -9,21 +9,37 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.records.models import Attachment, NumberSequence, Reminder
-from crm_platform.errors import NotFound
+from crm_platform.errors import NotFound, PermissionDenied
 
 # Per-file cap for attachments; larger files belong in object storage.
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 
 
 def get_for(principal, model: type[models.Model], pk, *, for_update: bool = False):
-    """The record `pk` if `principal` may see it; the same NotFound whether it is missing or not theirs."""
-    queryset = model.objects.visible_to(principal)
+    """The record `pk` if `principal` may see it; with `for_update`, if they may change it (the row
+    locked). Missing and invisible are the same NotFound; visible but not theirs to change is
+    PermissionDenied."""
     if for_update:
-        queryset = queryset.select_for_update()
+        queryset = model.objects.editable_by(principal).select_for_update()
+    else:
+        queryset = model.objects.visible_to(principal)
     try:
         return queryset.get(pk=pk)
-    except (model.DoesNotExist, ValueError, TypeError):
-        raise NotFound(_("%(object)s not found.") % {"object": model._meta.verbose_name}) from None
+    except (ValueError, TypeError):
+        pass
+    except model.DoesNotExist:
+        if for_update and model.objects.visible_to(principal).filter(pk=pk).exists():
+            raise PermissionDenied(
+                _("You may not change this %(object)s.") % {"object": model._meta.verbose_name}
+            ) from None
+    raise NotFound(_("%(object)s not found.") % {"object": model._meta.verbose_name})
+
+
+def ensure_placed_within_scope(principal, record: models.Model) -> None:
+    """After saving a new or re-placed record: refuse (and so roll back) a record the actor could
+    not see themselves, e.g. a dealer placing a customer on another dealer's node."""
+    if not type(record).objects.visible_to(principal).filter(pk=record.pk).exists():
+        raise PermissionDenied(_("You may not place records outside your own scope."))
 
 
 def validated(instance: models.Model, *, exclude=None) -> models.Model:

@@ -71,7 +71,8 @@ def seed(*, rng: random.Random, today: date, staff: list[User], accounts: list[A
 def _one_deal(rng, today, account, sellers, pipeline, ladder, closed) -> None:
     """A deal opened some time in the last year, moved up the ladder step by step (now and then
     skipping one), then won, lost or still open."""
-    owner = account.owner if account.owner in sellers else rng.choice(sellers)
+    # The account's owner works the deal (a dealer's customer, a dealer's deal); pool ones go to a rep.
+    owner = account.owner or rng.choice(sellers)
     product, low, high = rng.choice(PRODUCTS)
     opened = today - timedelta(days=rng.randint(20, 350))
     contacts = list(account.contacts.order_by("id")[: rng.randint(0, 2)])

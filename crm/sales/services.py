@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from access.permissions import check_writable
 from crm.customers.models import Account, Contact
 from crm.customers.services import refresh_classification
 from crm.records.audit import acting_as
@@ -112,6 +113,7 @@ def update_opportunity(*, actor, opportunity, **changes) -> Opportunity:
         errors = {name: [_("This field cannot be changed.")] for name in sorted(set(changes) - set(EDITABLE))}
         if errors:
             raise ValidationError(errors)
+        check_writable(actor, Opportunity, changes)
         contacts = changes.pop("contacts", None)
         if contacts is not None:
             contacts, contact_errors = _contacts_of(actor, opportunity.account, contacts)

@@ -52,13 +52,15 @@ def seed(*, rng: random.Random, today: date, staff: list[User], accounts: list[A
     for _ in range(CASE_COUNT):
         kind, subject, resolution, priorities = rng.choice(CASES)
         account = rng.choice(accounts)
-        contacts = list(account.contacts.all())
+        # Whoever looks after the customer (a dealer for its own) logs the case; the pool's go to the manager.
+        opener = account.owner or manager
+        contacts = list(account.contacts.visible_to(opener))
         opened = _moment(today - timedelta(days=rng.randint(0, 360)), rng)
         if opened > now:
             opened = now - timedelta(hours=1)
         engineer = rng.choice(desk)
         case = services.open_case(
-            actor=manager,
+            actor=opener,
             account=account,
             subject=subject,
             kind=kind,
@@ -67,7 +69,8 @@ def seed(*, rng: random.Random, today: date, staff: list[User], accounts: list[A
             assignee=engineer if rng.random() < 0.85 else None,
             opened_at=opened,
         )
-        _work(case, resolution, engineer, rng, now)
+        if case.assignee:
+            _work(case, resolution, engineer, rng, now)  # unassigned ones wait in the queue
     flag_sla_breaches(now)
 
 

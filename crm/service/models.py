@@ -126,6 +126,11 @@ class Case(StandardRecord):
             ),
         ]
 
+    @classmethod
+    def held_by(cls, user_id):
+        # The engineer working a case sees it, whoever owns the customer.
+        return models.Q(owner_id=user_id) | models.Q(assignee_id=user_id)
+
     def __str__(self):
         return f"{self.number} {self.subject}"
 

@@ -30,12 +30,18 @@ def customer(owner, name="杭州西溪湿地度假酒店") -> Account:
 
 
 def contact_at(account, name="王芳") -> Contact:
-    return Contact.objects.create(account=account, name=name)
+    contact = Contact(account=account, name=name)
+    contact.place(owner=account.owner)
+    contact.save()
+    return contact
 
 
 def deal_at(account) -> Opportunity:
     stage = Pipeline.objects.get(is_default=True).stages.order_by("position").first()
-    return Opportunity.objects.create(account=account, name="中央空调集采", stage=stage)
+    deal = Opportunity(account=account, name="中央空调集采", stage=stage)
+    deal.place(owner=account.owner)
+    deal.save()
+    return deal
 
 
 def reminders(kind=None):

@@ -3,7 +3,8 @@
 import itertools
 from decimal import Decimal
 
-from accounts.models import Role, User
+from accounts.models import OrgUnit, Role, User
+from accounts.services import add_org_unit
 from channels.models import ChannelNode
 from channels.services import add_channel_node
 from crm.catalog import services as catalog
@@ -19,7 +20,13 @@ def user(role: str, name: str = "") -> User:
         email=f"{role}.catalog{serial}@example.test",
         full_name=name or f"{role} {serial}",
         role=Role.objects.get(code=role),
+        org_unit=team(),
     )
+
+
+def team() -> OrgUnit:
+    """Everyone built here works in one sales team, so managers see their reps' records."""
+    return OrgUnit.objects.filter(name="销售一部").first() or add_org_unit(name="销售一部")
 
 
 def product(actor=None, *, sku: str = "", tax_rate="13", price=None, currency="CNY"):

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from django_tenants.utils import tenant_context
 
+from access.sharing import share_record
 from crm.catalog.models import PriceBook
 from crm.contracts import services as contracts
 from crm.contracts.models import Contract, ContractLine, Signatory
@@ -194,6 +195,8 @@ def test_activation_needs_both_signatures_and_a_requested_approval(alpha):
             contracts.activate_contract(actor=admin, contract=made)
         with pytest.raises(Conflict):
             contracts.sign_contract(actor=admin, contract=made, side="ours", name="陈志华")
+        # The approver reaches the admin's contract through a share, as the approval engine grants it.
+        share_record(actor=admin, record=made, user=manager, access="edit", reason="contract approval")
         made = contracts.record_contract_approval(actor=manager, contract=made, approved=True, comment="ok")
         assert (made.status, made.approved_by) == ("draft", manager)
         ours = contracts.sign_contract(actor=admin, contract=made, side="ours", name="陈志华", title="总经理")

@@ -17,7 +17,7 @@ from crm.records.models import Reminder
 from crm.sales.models import Opportunity, Pipeline
 from crm.service import services as service
 from crm.service.models import Case
-from crm_platform.errors import Conflict, LimitReached
+from crm_platform.errors import Conflict, LimitReached, NotFound
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -79,8 +79,13 @@ def test_an_owned_account_cannot_be_claimed(tenant):
     zhang, li = rep("zhang@alpha.example"), rep("li@alpha.example")
     (a,) = pooled(1)
     pool.claim_from_pool(actor=zhang, account=a)
-    with pytest.raises(Conflict):
+    with pytest.raises(NotFound):  # another rep's customer is out of li's sight altogether
         pool.claim_from_pool(actor=li, account=a)
+    boss = User.objects.create(
+        email="boss@alpha.example", full_name="boss", role=Role.objects.get(code="admin")
+    )
+    with pytest.raises(Conflict):  # who can see it still cannot claim an owned account
+        pool.claim_from_pool(actor=boss, account=a)
 
 
 def test_a_released_account_waits_out_the_cooldown_for_the_same_rep_only(tenant):
@@ -177,7 +182,7 @@ def test_two_reps_claiming_one_account_at_once_get_one_owner(committed_db, two_t
             with tenant_context(alpha):
                 pool.claim_from_pool(actor=user, account=target.pk)
             outcomes.append("claimed")
-        except Conflict:
+        except (Conflict, NotFound):  # the loser finds it owned, or (once owned) out of sight
             outcomes.append("refused")
         finally:
             connection.close()

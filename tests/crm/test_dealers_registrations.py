@@ -144,7 +144,8 @@ def test_the_same_account_conflicts_with_registrations_and_open_deals_but_not_cl
         open_one = open_deal(customer, node=t["brand"])
         open_deal(customer, node=t["brand"], stage="won")
         open_deal(customer, node=t["brand"], stage="lost")
-        earlier = build.register(t["agent_user"], account=customer)
+        # The agent's admin sees its distributors' customers (a plain dealer user would not).
+        earlier = build.register(t["agent_admin"], account=customer)
         registration = build.register(t["distributor_user"], account=customer)
     kinds = [(c["kind"], c["id"], c["matched_on"][0]) for c in registration.conflicts]
     assert kinds == [("opportunity", open_one.pk, "account"), ("registration", earlier.pk, "account")]
@@ -285,7 +286,7 @@ def test_conversion_of_an_existing_account_puts_the_deal_on_the_dealers_node(alp
     with tenant_context(alpha), clock.on(TODAY):
         t = build.tree()
         customer = build.account("锦华酒店管理上海有限公司", channel_node=t["distributor"])
-        registration = build.register(t["agent_user"], account=customer)
+        registration = build.register(t["agent_admin"], account=customer)
         approve_registration(actor=admin_of(alpha), registration=registration)
         converted = convert_registration(actor=admin_of(alpha), registration=registration)
         assert Account.objects.filter(name_key=customer.name_key).count() == 1

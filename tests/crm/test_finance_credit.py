@@ -7,6 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django_tenants.utils import tenant_context
 
+from access.principal import forget
+from access.sharing import share_record
 from crm.finance.credit import (
     CREDIT_CONTROLLER_ROLES,
     CreditBlocked,
@@ -183,11 +185,14 @@ def test_a_release_can_be_requested_for_approval(alpha, django_capture_on_commit
             rep = build.user("sales_rep")
             customer = limited(admin, "100")
             order = confirm_order(actor=admin, order=build.order(admin, customer, (build.product(), 1, 500)))
+            share_record(actor=admin, record=order, user=rep, access="edit", reason="大客户跟进")
             with django_capture_on_commit_callbacks(execute=True):
                 request_credit_release_approval(actor=rep, order=order, comment="大客户, 请审批")
             confirmed = confirm_order(
                 actor=admin, order=build.order(admin, build.account(), (build.product(), 1, 1))
             )
+            share_record(actor=admin, record=confirmed, user=rep, access="edit")
+            forget(rep)  # rights are read once per request; this is a new one
             with pytest.raises(Conflict):
                 request_credit_release_approval(actor=rep, order=confirmed)
     finally:

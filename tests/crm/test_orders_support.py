@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-from accounts.models import Role, User
+from accounts.models import OrgUnit, Role, User
+from accounts.services import add_org_unit
 from crm.catalog.models import Product, ProductLine, Unit
 from crm.customers.models import Account
 from crm.orders.services import confirm_order, create_order
@@ -27,7 +28,13 @@ def user(role: str, name: str = "") -> User:
         email=f"{role}{serial}@example.test",
         full_name=name or f"{role} {serial}",
         role=Role.objects.get(code=role),
+        org_unit=team(),
     )
+
+
+def team() -> OrgUnit:
+    """Everyone built here works in one sales team, so managers see their reps' records."""
+    return OrgUnit.objects.filter(name="销售一部").first() or add_org_unit(name="销售一部")
 
 
 def product(sku: str = "", tax_rate: str = "13", active: bool = True) -> Product:

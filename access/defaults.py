@@ -1,0 +1,48 @@
+"""What the shipped roles may do before a tenant admin changes anything.
+
+Letters per object: c(reate) r(ead) u(pdate) d(elete) e(xport). An ObjectPermission row for a
+role and object replaces the entry here; a role the tenant made itself starts with nothing.
+"""
+
+CUSTOMERS = ("customers.account", "customers.contact", "customers.lead")
+SELLING = ("sales.opportunity", "activities.followup", "activities.visitplan", "quotes.quote")
+CONTRACTING = ("contracts.contract", "orders.order", "orders.delivery")
+FINANCE = ("finance.paymentplan", "finance.payment", "finance.invoice")
+SERVICE = ("service.case",)
+DEALING = ("dealers.dealregistration",)
+REBATES = ("dealers.rebateaccrual",)
+EVERYTHING = "*"
+
+
+def _grant(letters: str, *groups: tuple[str, ...]) -> dict[str, str]:
+    return {key: letters for group in groups for key in group}
+
+
+SYSTEM_ROLES: dict[str, dict[str, str]] = {
+    "admin": {EVERYTHING: "crude"},
+    "sales_manager": _grant("crude", CUSTOMERS, SELLING, CONTRACTING, SERVICE, DEALING)
+    | _grant("re", FINANCE, REBATES),
+    "sales_rep": _grant("cru", CUSTOMERS, SELLING, CONTRACTING, DEALING)
+    | _grant("cr", SERVICE)
+    | _grant("r", FINANCE),
+    "finance": _grant("re", CUSTOMERS, SELLING, SERVICE, DEALING)
+    | _grant("crue", CONTRACTING)
+    | _grant("crude", FINANCE, REBATES),
+    "service": _grant("cru", SERVICE, ("activities.followup",))
+    | _grant("r", CUSTOMERS, CONTRACTING, ("sales.opportunity",)),
+    "dealer_admin": _grant("crue", CUSTOMERS, ("sales.opportunity", "activities.followup", "orders.order"))
+    | _grant("crue", DEALING, ("activities.visitplan",))
+    | _grant("r", ("quotes.quote", "contracts.contract", "orders.delivery"), FINANCE, REBATES)
+    | _grant("cr", SERVICE),
+    "dealer_user": _grant("cru", CUSTOMERS, ("sales.opportunity", "activities.followup"), DEALING)
+    | _grant("cr", ("orders.order",), SERVICE)
+    | _grant("r", ("orders.delivery", "finance.payment", "finance.invoice")),
+}
+
+LETTERS = {"create": "c", "read": "r", "update": "u", "delete": "d", "export": "e"}
+
+
+def default_allows(role_code: str | None, object_key: str, action: str) -> bool:
+    grants = SYSTEM_ROLES.get(role_code or "", {})
+    letters = grants.get(object_key, grants.get(EVERYTHING, ""))
+    return LETTERS[action] in letters

@@ -1,0 +1,101 @@
+"""Object and field permissions: may this user create, read, update, delete or export records of
+this object, and which of its fields may they see or change.
+
+Field permissions are an allow-list once configured: a role's ObjectPermission with `fields` set
+names every field the role may see ("read") or change ("edit"); any other field is hidden. With no
+`fields` the role uses every field. The system (user None) may do everything.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from access.principal import principal_of
+from crm_platform.errors import PermissionDenied
+
+# Always readable, never writable: identity and bookkeeping every client needs.
+SYSTEM_FIELDS = frozenset({"id", "created_at", "updated_at"})
+
+
+ACTION_VERBS = {
+    "create": gettext_lazy("create"),
+    "read": gettext_lazy("read"),
+    "update": gettext_lazy("change"),
+    "delete": gettext_lazy("delete"),
+    "export": gettext_lazy("export"),
+}
+
+
+def object_key(model: type[models.Model] | models.Model) -> str:
+    """The key roles and sharing rules name an object by, e.g. "customers.account"."""
+    return model._meta.label_lower
+
+
+def can(user, model, action: str) -> bool:
+    principal = principal_of(user)
+    return principal is None or (principal.active and principal.allows(object_key(model), action))
+
+
+def require(user, model, action: str) -> None:
+    if not can(user, model, action):
+        raise PermissionDenied(
+            _("You may not %(action)s %(objects)s.")
+            % {"action": ACTION_VERBS[action], "objects": model._meta.verbose_name_plural}
+        )
+
+
+@dataclass(frozen=True)
+class FieldRules:
+    """What one user may do with each field of one object."""
+
+    allowed: dict[str, str] | None  # None: every field, editable
+
+    def readable(self, name: str) -> bool:
+        return self.allowed is None or name in SYSTEM_FIELDS or name in self.allowed
+
+    def writable(self, name: str) -> bool:
+        if name in SYSTEM_FIELDS:
+            return False
+        return self.allowed is None or self.allowed.get(name) == "edit"
+
+
+EVERY_FIELD = FieldRules(None)
+
+
+def field_rules(user, model) -> FieldRules:
+    principal = principal_of(user)
+    if principal is None:
+        return EVERY_FIELD
+    row = principal.permission(object_key(model))
+    return EVERY_FIELD if row is None or row.fields is None else FieldRules(dict(row.fields))
+
+
+def check_writable(user, model, names: Iterable[str]) -> None:
+    """Refuse, field by field, a change to fields the user may not edit (hidden ones included:
+    the message does not say which are hidden and which read-only)."""
+    rules = field_rules(user, model)
+    refused = {name: [_("You may not change this field.")] for name in names if not rules.writable(name)}
+    if refused:
+        raise ValidationError(refused)
+
+
+def readable_values(user, instance: models.Model, names: Iterable[str]) -> dict:
+    """The values of `names` the user may see; hidden fields are left out, not blanked."""
+    rules = field_rules(user, type(instance))
+    return {name: getattr(instance, name) for name in names if rules.readable(name)}
+
+
+def is_access_admin(user) -> bool:
+    """Who may change roles, permissions, sharing rules, the trees and scope settings: the system
+    and users with the shipped administrator role."""
+    principal = principal_of(user)
+    return principal is None or (principal.active and principal.role_code == "admin")
+
+
+def require_access_admin(user) -> None:
+    if not is_access_admin(user):
+        raise PermissionDenied(_("Only administrators may change access, roles or the trees."))

@@ -1,0 +1,114 @@
+"""The acting user as the access rules see them: role, data level, places in both trees, grants.
+
+Built once per user object and kept on it (like Django's permission cache), so the several scope
+checks of one request cost their lookups once. A user whose role or place changes is seen with the
+new rights from their next request (a fresh user object).
+"""
+
+from dataclasses import dataclass, field, replace
+
+from django.db.models import Q
+
+from access.defaults import default_allows
+from access.models import ObjectPermission, RecordShare, ScopeSettings, SharingRule
+from accounts.models import OrgUnit, Role
+from channels.models import ChannelMember
+
+CACHE_ATTRIBUTE = "_access_principal"
+
+
+def ancestors(path: str) -> list[int]:
+    """The ids on a materialised path, root first: "/1/4/9/" -> [1, 4, 9]."""
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    active: bool
+    role_id: int | None
+    role_code: str | None  # only for shipped roles, which carry defaults
+    data_level: str
+    org_unit_id: int | None
+    org_path: str
+    node_id: int | None  # set for dealer users: the channel node they work for
+    node_path: str
+    grants: dict[str, ObjectPermission] = field(default_factory=dict, compare=False)
+    settings: ScopeSettings | None = field(default=None, compare=False)
+    # Objects with a share or sharing rule reaching this user: only those pay for a sharing lookup.
+    shared_objects: frozenset[str] = frozenset()
+
+    @property
+    def is_dealer(self) -> bool:
+        return self.node_id is not None
+
+    def permission(self, object_key: str) -> ObjectPermission | None:
+        return self.grants.get(object_key)
+
+    def reach(self) -> Q:
+        """Shares and sharing rules that reach this user: theirs, their role's, their unit's or
+        node's, or those of a unit or node above them that include everyone below."""
+        reach = Q(user_id=self.user_id)
+        if self.role_id:
+            reach |= Q(role_id=self.role_id)
+        for column, place, path in (
+            ("org_unit_id", self.org_unit_id, self.org_path),
+            ("channel_node_id", self.node_id, self.node_path),
+        ):
+            if place:
+                above = ancestors(path)[:-1]
+                reach |= Q(**{column: place}) | Q(**{f"{column}__in": above}, include_below=True)
+        return reach
+
+    def allows(self, object_key: str, action: str) -> bool:
+        row = self.grants.get(object_key)
+        if row is not None:
+            return getattr(row, f"can_{action}")
+        return default_allows(self.role_code, object_key, action)
+
+
+def principal_of(user) -> Principal | None:
+    """None for the system (background work), which sees everything of its tenant."""
+    if user is None:
+        return None
+    cached = getattr(user, CACHE_ATTRIBUTE, None)
+    if cached is not None:
+        return cached
+    role = Role.objects.filter(pk=user.role_id).first() if user.role_id else None
+    # Read the unit's path afresh: a cached `user.org_unit` may predate a move of the tree.
+    unit_path = OrgUnit.objects.filter(pk=user.org_unit_id).values_list("path", flat=True).first() or ""
+    membership = ChannelMember.objects.filter(user_id=user.pk).select_related("node").first()
+    grants = {row.object: row for row in ObjectPermission.objects.filter(role_id=user.role_id)}
+    principal = Principal(
+        user_id=user.pk,
+        active=bool(user.is_active and user.pk),
+        role_id=user.role_id,
+        role_code=role.code if role is not None and role.is_system else None,
+        data_level=role.data_level if role is not None else Role.DataLevel.OWN,
+        org_unit_id=user.org_unit_id,
+        org_path=unit_path,
+        node_id=membership.node_id if membership else None,
+        node_path=membership.node.path if membership else "",
+        grants=grants,
+        settings=ScopeSettings.current(),
+    )
+    principal = replace(principal, shared_objects=_shared_objects(principal))
+    setattr(user, CACHE_ATTRIBUTE, principal)
+    return principal
+
+
+def forget(user) -> None:
+    """Drop the cached principal (after changing the user's role or place in the same request)."""
+    if user is not None and hasattr(user, CACHE_ATTRIBUTE):
+        delattr(user, CACHE_ATTRIBUTE)
+
+
+def _shared_objects(principal: Principal) -> frozenset[str]:
+    reach = principal.reach()
+    shared = (
+        RecordShare.objects.filter(reach)
+        .values_list("content_type__app_label", "content_type__model")
+        .distinct()
+    )
+    ruled = SharingRule.objects.filter(reach, is_active=True).values_list("object", flat=True).distinct()
+    return frozenset([f"{app}.{model}" for app, model in shared] + list(ruled))
