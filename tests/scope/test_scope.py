@@ -185,8 +185,9 @@ def test_moving_a_dealer_rescopes_its_subtree(alpha, channel):
         assert seen(users["east_shop_admin"]) == {"east_shop customer", "east_shop own"}
         moved = Account.objects.get(name="east_shop customer")
         assert moved.channel_path == f"{nodes['west'].path}{nodes['east_shop'].pk}/"
-        with pytest.raises(Exception, match="cannot move under itself"):
-            move_channel_node(actor=users["admin"], node=nodes["west"], new_parent=nodes["east_shop"])
+        with pytest.raises(ValidationError) as refused:  # under its own dealer: a loop
+            move_channel_node(actor=users["admin"], node=nodes["east_shop"], new_parent=nodes["east_shop"])
+        assert set(refused.value.message_dict) == {"parent"}
         with pytest.raises(PermissionDenied):
             move_channel_node(actor=users["west_admin"], node=nodes["west_shop"], new_parent=nodes["east"])
 
