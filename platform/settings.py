@@ -72,6 +72,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "accounts",
     "channels",
+    "metadata",
     "access",
     # The audit trail: pgtrigger installs row triggers, pghistory's context table says who acted.
     "pgtrigger",
