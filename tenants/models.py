@@ -17,6 +17,7 @@ class Tenant(TenantMixin):
     default_language = models.CharField(max_length=10, default="zh-hans")
     default_currency = models.CharField(max_length=3, default="CNY")
     time_zone = models.CharField(max_length=64, default="Asia/Shanghai")
+    plan = models.CharField(max_length=20, default="standard")  # a code of billing.plans.PLANS
     created_at = models.DateTimeField(auto_now_add=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     export_path = models.CharField(max_length=500, blank=True)

@@ -43,9 +43,32 @@ def ensure_placed_within_scope(principal, record: models.Model) -> None:
 
 
 def validated(instance: models.Model, *, exclude=None) -> models.Model:
-    """Run the model's field and constraint validation; errors come back per field."""
-    instance.full_clean(exclude=exclude, validate_unique=True)
+    """Run the model's field and constraint validation, and for records the custom field values
+    (metadata/values.py: normalised in place, computed fields filled); errors come back per field,
+    all of them at once."""
+    errors: dict[str, list] = {}
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=True)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if _has_custom_fields(instance) and "custom" not in (exclude or ()):
+        from metadata.values import clean_record
+
+        try:
+            clean_record(instance)
+        except ValidationError as error:
+            for key, messages in error.message_dict.items():
+                errors.setdefault(key, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
     return instance
+
+
+def _has_custom_fields(instance: models.Model) -> bool:
+    from metadata.registry import standard_models
+
+    label = instance._meta.label_lower
+    return label == "metadata.customrecord" or label in standard_models()
 
 
 def _period(reset: str, today: date) -> str:

@@ -10,15 +10,14 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 
 from metadata.filters.fields import BOOLEAN, DATE, DATETIME, DECIMAL, INTEGER, FieldInfo
 
-DATE_PATTERN = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
-DATETIME_PATTERN = (
-    r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[T ]([01][0-9]|2[0-3]):[0-5][0-9]"
-    r"(:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-](0[0-9]|1[0-5])(:?[0-5][0-9])?)?$"
-)
-
 
 class GuardedCast(models.Func):
-    """CASE WHEN <the JSON value has the right shape> THEN <its text cast to the type> END."""
+    """The JSON value as a typed SQL value, NULL when it has another shape.
+
+    Numbers and booleans: CASE WHEN jsonb_typeof(...) = 'number' THEN its text cast END. Dates and
+    date-times go through the IMMUTABLE functions of metadata/sql.py. Constants are inlined, not
+    bound, so the expression is the very one the custom-field indexes are built on.
+    """
 
     def __init__(self, raw, kind: str, output_field):
         super().__init__(raw, output_field=output_field)
@@ -26,24 +25,14 @@ class GuardedCast(models.Func):
 
     def as_sql(self, compiler, connection, **extra):
         raw, params = compiler.compile(self.source_expressions[0])
-        text = f"({raw} #>> '{{}}')"
         if self.kind in (DECIMAL, BOOLEAN):
-            sql_type = "numeric" if self.kind == DECIMAL else "boolean"
-            json_type = "number" if self.kind == DECIMAL else "boolean"
+            sql_type, json_type = ("numeric", "number") if self.kind == DECIMAL else ("boolean", "boolean")
             return (
-                f"CASE WHEN jsonb_typeof({raw}) = %s THEN {text}::{sql_type} END",
-                [*params, json_type, *params],
+                f"(CASE WHEN jsonb_typeof({raw}) = '{json_type}' THEN ({raw} #>> '{{}}')::{sql_type} END)",
+                [*params, *params],
             )
-        pattern, sql_type = (DATE_PATTERN, "date") if self.kind == DATE else (DATETIME_PATTERN, "timestamptz")
-        # The pattern admits 2026-02-31; rebuilding the day from the month's first shows it is not one.
-        day = (
-            f"to_char((substr({text}, 1, 7) || '-01')::date + (substr({text}, 9, 2)::int - 1), "
-            f"'YYYY-MM-DD') = substr({text}, 1, 10)"
-        )
-        return (
-            f"CASE WHEN {text} ~ %s THEN CASE WHEN {day} THEN {text}::{sql_type} END END",
-            [*params, pattern, *params, *params, *params, *params],
-        )
+        function = "crm_json_date" if self.kind == DATE else "crm_json_timestamptz"
+        return f"{function}({raw})", params
 
 
 def custom_expression(info: FieldInfo):

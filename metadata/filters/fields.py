@@ -26,6 +26,8 @@ CUSTOM_TYPES = {
     "boolean": BOOLEAN,
     "choice": CHOICE,
     "multi": MULTI,
+    "integer": INTEGER,
+    "reference": REFERENCE,
 }
 CUSTOM_COLUMN = "custom"
 MAX_HOPS = 2
