@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 from metadata import registry
 from metadata.fieldtypes import BadValue, kind_of
 from metadata.filters.messages import TYPE_MESSAGES
+from metadata.records import lookup_errors
 
 MAX_KEYS = 2000
 
@@ -55,8 +56,9 @@ def _validator(info: registry.ObjectInfo) -> Draft202012Validator:
 
 
 def clean_values(info: registry.ObjectInfo, values, *, previous=None, creating: bool) -> dict:
-    """The values to store for a record of `info` given what a client sent (`values`, the whole
-    `custom` dict) and what is stored (`previous`). Raises one ValidationError, field by field."""
+    """The values to store for a record of `info` given what a client sent (`values`, the
+    `custom` dict) and what is stored (`previous`). On an update, a key not sent keeps its stored
+    value and null clears it. Raises one ValidationError, field by field."""
     previous = previous or {}
     if not isinstance(values, dict):
         raise ValidationError({"custom": [_("Expected an object of custom field values.")]})
@@ -79,12 +81,16 @@ def clean_values(info: registry.ObjectInfo, values, *, previous=None, creating: 
             if name in previous and kind.stored:
                 cleaned[name] = previous[name]
             continue
-        if name in values:
-            value = values[name]
-        elif creating and definition.default is not None:
+        unchanged = name not in values or (name in previous and values[name] == previous[name])
+        if unchanged and not creating:
+            # Kept as stored: a save that does not touch a field (a job, a status change) must
+            # not fail on it, e.g. on a required field added after the record was made.
+            if name in previous:
+                cleaned[name] = previous[name]
+            continue
+        value = values.get(name)
+        if name not in values and definition.default is not None:
             value = definition.default
-        else:
-            value = previous.get(name) if not creating and name not in values else None
         value = _blank_to_none(value)
         if value is None:
             if definition.required:
@@ -154,6 +160,9 @@ def clean_record(record, *, actor=None) -> None:
         stored = type(record).objects.filter(pk=record.pk).values_list("custom", flat=True).first()
         previous = stored or {}
     cleaned = clean_values(info, record.custom or {}, previous=previous, creating=creating)
+    refused = lookup_errors(info, cleaned, previous=previous, actor=actor)
+    if refused:
+        raise ValidationError(refused)
     cleaned = complete(info, record, cleaned, creating=creating)
     record.custom = cleaned
 
