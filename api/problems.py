@@ -9,6 +9,7 @@ errors in `crm_platform.errors`; this handler maps both, and DRF's own, into tha
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -67,7 +68,21 @@ def _from_django_validation(exc: DjangoValidationError) -> exceptions.Validation
     return exceptions.ValidationError(detail)
 
 
+def _from_unique_violation(exc: IntegrityError) -> exceptions.ValidationError | None:
+    """A race past the duplicate check, stopped by a unique custom field's index: the same field
+    error the check gives. Any other integrity error stays a bug (500)."""
+    from metadata.indexes import unique_field_of
+
+    name = unique_field_of(exc)
+    if name is None:
+        return None
+    message = exceptions.ErrorDetail(_("Another record already has this value."), code="unique")
+    return exceptions.ValidationError({f"custom.{name}": [message]})
+
+
 def problem_exception_handler(exc, context):
+    if isinstance(exc, IntegrityError):
+        exc = _from_unique_violation(exc) or exc
     if isinstance(exc, DjangoValidationError):
         exc = _from_django_validation(exc)
     if isinstance(exc, ServiceError):
