@@ -30,8 +30,11 @@ Operators, by field type:
 empty fields. Dates are ``"2026-03-31"``, date-times ISO 8601 (without an offset: tenant time).
 
 Variables stand for a value: ``{"var": "me"}`` (the acting user, on user references),
-``{"var": "my_org_unit"}`` (their unit), ``{"var": "today"}``, ``{"var": "now"}``. A variable the
-context cannot answer (no acting user) makes its condition match nothing.
+``{"var": "my_org_unit"}`` (their unit), ``{"var": "today"}``, ``{"var": "now"}``. The principals
+``{"var": "my_team"}`` and ``{"var": "my_subtree"}`` stand for a set (metadata/filters/principals.py):
+on a user reference, the users of the acting user's unit (a dealer's: their node), or of it and
+everything below; on a unit or node reference, the unit or node, or it and everything below. A
+variable the context cannot answer (no acting user) makes its condition match nothing.
 
 Errors: ``ValidationError`` whose ``message_dict`` maps locations such as
 ``"filter.and[1].field"`` to translated messages, all problems at once.

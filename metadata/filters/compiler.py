@@ -23,6 +23,7 @@ from metadata.filters.context import FilterContext
 from metadata.filters.custom import JSONLength, JSONType, custom_expression, json_value
 from metadata.filters.dates import day_range, midnight
 from metadata.filters.fields import CHOICE, DATETIME, MULTI, TEXT, FieldInfo, ModelFieldResolver
+from metadata.filters.principals import SET_VARIABLES, members
 from metadata.filters.schema import DAY_WINDOWS, PERIODS
 from metadata.filters.values import Var
 
@@ -82,6 +83,8 @@ def _condition(condition: Condition, context: FilterContext) -> Q:
         return _compare(info, "gte", start) & _compare(info, "lt", end)
     if op == "is_null":
         return _empty(info) if value else ~_empty(info)
+    if _names_a_set(value):
+        return _in_sets(info, op, value, context)
     value = _resolved(info, value, context)
     if value is None or (isinstance(value, list) and None in value):
         return NOTHING
@@ -94,6 +97,27 @@ def _condition(condition: Condition, context: FilterContext) -> Q:
     if op == "between":
         return _compare(info, "gte", value[0]) & _compare(info, "lte", value[1])
     return _compare(info, PLAIN[op], value)
+
+
+def _names_a_set(value) -> bool:
+    values = value if isinstance(value, list) else [value]
+    return any(isinstance(item, Var) and item.name in SET_VARIABLES for item in values)
+
+
+def _in_sets(info: FieldInfo, op: str, value, context: FilterContext) -> Q:
+    """eq/in with "my_team" or "my_subtree": the reference is one of the set's ids (ne/not_in: none).
+    A set the context cannot answer contributes nothing."""
+    parts = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, Var) and item.name in SET_VARIABLES:
+            ids = members(item.name, context.user, info.target)
+        else:
+            ids = _resolved(info, item, context)
+            ids = None if ids is None else [ids]
+        if ids is not None:
+            parts.append(_compare(info, "in", ids))
+    matched = reduce(or_, parts) if parts else NOTHING
+    return ~matched if op in ("ne", "not_in") else matched
 
 
 def _resolved(info: FieldInfo, value, context: FilterContext):

@@ -8,7 +8,7 @@ value in one row must not break every list and sharing rule over the object.
 from django.db import models
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 
-from metadata.filters.fields import BOOLEAN, DATE, DATETIME, DECIMAL, INTEGER, FieldInfo
+from metadata.filters.fields import BOOLEAN, DATE, DATETIME, DECIMAL, INTEGER, REFERENCE, FieldInfo
 
 
 class GuardedCast(models.Func):
@@ -37,7 +37,7 @@ class GuardedCast(models.Func):
 
 def custom_expression(info: FieldInfo):
     """The SQL value of a custom key, typed for comparison (text for text and choices)."""
-    if info.type in (DECIMAL, INTEGER):
+    if info.type in (DECIMAL, INTEGER, REFERENCE):  # a reference holds a record id
         return GuardedCast(KeyTransform(info.custom_key, info.lookup), DECIMAL, models.DecimalField())
     if info.type == BOOLEAN:
         return GuardedCast(KeyTransform(info.custom_key, info.lookup), BOOLEAN, models.BooleanField())

@@ -29,7 +29,7 @@ PERIODS = (
 )
 DAY_WINDOWS = ("in_last_days", "in_next_days")
 OPS = (*COMPARISONS, *LISTS, "between", "is_null", *DAY_WINDOWS, *PERIODS)
-VARIABLES = ("me", "my_org_unit", "today", "now")
+VARIABLES = ("me", "my_org_unit", "my_team", "my_subtree", "today", "now")
 GROUPS = ("and", "or", "not")
 
 _OPERAND = {

@@ -22,6 +22,7 @@ from metadata.filters.fields import (
     FieldInfo,
     is_user_model,
 )
+from metadata.filters.principals import SET_VARIABLES, fits_set
 
 
 class BadValue(Exception):
@@ -45,6 +46,8 @@ def fits(variable: str, info: FieldInfo) -> bool:
             and info.target is not None
             and info.target._meta.label == "accounts.OrgUnit"
         )
+    if variable in SET_VARIABLES:
+        return info.type == REFERENCE and fits_set(info.target)
     if variable == "today":
         return info.type in (DATE, DATETIME)
     return info.type == DATETIME  # now

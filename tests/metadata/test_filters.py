@@ -482,3 +482,45 @@ def test_validation_returns_the_normalised_filter_to_store(tenant):
         ]
     }
     Draft202012Validator.check_schema(FILTER_SCHEMA)
+
+
+def test_my_team_and_my_subtree_name_the_acting_users_part_of_the_tree(tenant):
+    from channels.models import ChannelMember
+    from channels.services import add_channel_node
+
+    sales = add_org_unit(name="销售中心")
+    east = add_org_unit(name="华东组", parent=sales)
+    boss, zhang, wang = (
+        rep("boss@alpha.example", unit=sales),
+        rep("z@alpha.example", unit=east),
+        rep("w@alpha.example", unit=east),
+    )
+    account("boss's", owner=boss)
+    account("zhang's", owner=zhang)
+    account("wang's", owner=wang)
+    account("nobody's")
+    team = {"field": "owner", "op": "eq", "value": {"var": "my_team"}}
+    subtree = {"field": "owner", "op": "eq", "value": {"var": "my_subtree"}}
+    assert names(team, context=FilterContext(user=zhang)) == ["wang's", "zhang's"]
+    assert names(team, context=FilterContext(user=boss)) == ["boss's"]
+    assert names(subtree, context=FilterContext(user=boss)) == ["boss's", "wang's", "zhang's"]
+    assert names({**subtree, "op": "ne"}, context=FilterContext(user=zhang)) == ["boss's", "nobody's"]
+    units = {"field": "org_unit", "op": "in", "value": [{"var": "my_subtree"}]}
+    assert names(units, context=FilterContext(user=boss)) == ["boss's", "wang's", "zhang's"]
+    # A dealer's team is its node; its subtree the nodes below.
+    agent = add_channel_node(name="华东总代", code="hd", level="agent")
+    shop = add_channel_node(name="杭州门店", code="hz", level="retailer", parent=agent)
+    dealer = rep("dealer@alpha.example")
+    ChannelMember.objects.create(user=dealer, node=agent)
+    for name, node in (("agent's", agent), ("shop's", shop)):
+        placed = Account(name=name)
+        placed.place(channel_node=node)
+        placed.save()
+    nodes = {"field": "channel_node", "op": "eq", "value": {"var": "my_subtree"}}
+    assert names(nodes, context=FilterContext(user=dealer)) == ["agent's", "shop's"]
+    assert names({**nodes, "value": {"var": "my_team"}}, context=FilterContext(user=dealer)) == ["agent's"]
+    # Nobody acting: nothing matches; the variable must fit the field.
+    assert names(team) == []
+    assert errors({"field": "name", "op": "eq", "value": {"var": "my_team"}}) == {
+        "filter.value": ["This variable does not fit this field."]
+    }
