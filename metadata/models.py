@@ -182,3 +182,6 @@ class ValidationRule(models.Model):
 
     def __str__(self):
         return f"{self.object_key}.{self.name}"
+
+
+from metadata.views.models import SavedView  # noqa: E402,F401
