@@ -4,13 +4,19 @@ this object, and which of its fields may they see or change.
 Field permissions are an allow-list once configured: a role's ObjectPermission with `fields` set
 names every field the role may see ("read") or change ("edit"); any other field is hidden. With no
 `fields` the role uses every field. The system (user None) may do everything.
+
+Rights are per object key. A custom object's records share one model (CustomRecord), so a record
+of one answers with its object's key ("custom.project"), and callers that hold only the model
+name the key itself: every function here takes a model, a record or a key.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -30,22 +36,57 @@ ACTION_VERBS = {
 }
 
 
-def object_key(model: type[models.Model] | models.Model) -> str:
-    """The key roles and sharing rules name an object by, e.g. "customers.account"."""
-    return model._meta.label_lower
+CUSTOM_RECORD = "metadata.customrecord"
+
+Target = type[models.Model] | models.Model | str
 
 
-def can(user, model, action: str) -> bool:
+def object_key(target: Target) -> str:
+    """The key roles and sharing rules name an object by: "customers.account", "custom.project"
+    for a custom record (its model alone is just "metadata.customrecord"), or a key as given."""
+    if isinstance(target, str):
+        return target
+    if isinstance(target, models.Model) and target._meta.label_lower == CUSTOM_RECORD:
+        from metadata.registry import object_key_of
+
+        return object_key_of(target)
+    return target._meta.label_lower
+
+
+def is_custom_record(model) -> bool:
+    return model._meta.label_lower == CUSTOM_RECORD
+
+
+def can(user, target: Target, action: str) -> bool:
     principal = principal_of(user)
-    return principal is None or (principal.active and principal.allows(object_key(model), action))
+    return principal is None or (principal.active and principal.allows(object_key(target), action))
 
 
-def require(user, model, action: str) -> None:
-    if not can(user, model, action):
+def require(user, target: Target, action: str) -> None:
+    if not can(user, target, action):
         raise PermissionDenied(
             _("You may not %(action)s %(objects)s.")
-            % {"action": ACTION_VERBS[action], "objects": model._meta.verbose_name_plural}
+            % {"action": ACTION_VERBS[action], "objects": _plural_label(target)}
         )
+
+
+def _plural_label(target: Target) -> str:
+    key = object_key(target)
+    if key.startswith("custom."):
+        return _custom_plural(key)
+    model = apps.get_model(key) if isinstance(target, str) else target
+    return str(model._meta.verbose_name_plural)
+
+
+def _custom_plural(key: str) -> str:
+    from metadata.registry import snapshot
+
+    definition = snapshot().objects.get(key)
+    if definition is None:
+        return key
+    if translation.get_language() == "zh-hans" and (definition.plural_zh or definition.label_zh):
+        return definition.plural_zh or definition.label_zh
+    return definition.plural_en or definition.label_en
 
 
 @dataclass(frozen=True)
@@ -66,18 +107,18 @@ class FieldRules:
 EVERY_FIELD = FieldRules(None)
 
 
-def field_rules(user, model) -> FieldRules:
+def field_rules(user, target: Target) -> FieldRules:
     principal = principal_of(user)
     if principal is None:
         return EVERY_FIELD
-    row = principal.permission(object_key(model))
+    row = principal.permission(object_key(target))
     return EVERY_FIELD if row is None or row.fields is None else FieldRules(dict(row.fields))
 
 
-def check_writable(user, model, names: Iterable[str]) -> None:
+def check_writable(user, target: Target, names: Iterable[str]) -> None:
     """Refuse, field by field, a change to fields the user may not edit (hidden ones included:
     the message does not say which are hidden and which read-only)."""
-    rules = field_rules(user, model)
+    rules = field_rules(user, target)
     refused = {name: [_("You may not change this field.")] for name in names if not rules.writable(name)}
     if refused:
         raise ValidationError(refused)
@@ -85,7 +126,7 @@ def check_writable(user, model, names: Iterable[str]) -> None:
 
 def readable_values(user, instance: models.Model, names: Iterable[str]) -> dict:
     """The values of `names` the user may see; hidden fields are left out, not blanked."""
-    rules = field_rules(user, type(instance))
+    rules = field_rules(user, instance)
     return {name: getattr(instance, name) for name in names if rules.readable(name)}
 
 

@@ -16,6 +16,11 @@ tenant:
   for the user, their role, their org unit or channel node, or a unit or node above with
   "include below". Sharing widens a scope, never past the object permission.
 
+Custom objects keep their records in one table (CustomRecord); each object has its own key
+("custom.project"), permission and sharing rules. On that table the filter admits only the objects
+the user may act on (`object_id IN (...)`), so a queryset narrowed to one object gets exactly that
+object's rights, and one spanning several gets each its own.
+
 No recursive query and no row-level security: every condition is a comparison on the record's own
 indexed columns (see ../shared/DESIGN.md, "Known traps").
 """
@@ -24,7 +29,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
 from access.models import Access, RecordShare, ScopeSettings, SharingRule
-from access.permissions import can, object_key
+from access.permissions import is_custom_record, object_key
 from access.principal import Principal, principal_of
 from accounts.models import Role
 from channels.models import ChannelNode
@@ -38,13 +43,29 @@ def scope_filter(model, user, *, action: str = "read") -> Q:
     principal = principal_of(user)
     if principal is None:
         return Q()
-    if not principal.active or not can(user, model, action):
+    if not principal.active:
+        return NOTHING
+    keys, within = _permitted(model, principal, action)
+    if not keys:
         return NOTHING
     condition = _by_level(model, principal, principal.settings)
-    if object_key(model) not in principal.shared_objects:
-        return condition
-    shared = _shared(model, user, principal, edit=action != "read")
-    return condition | shared if shared is not None else condition
+    if principal.shared_objects & {object_key(model), *keys}:
+        shared = _shared(model, keys, user, principal, edit=action != "read")
+        if shared is not None:
+            condition |= shared
+    return within & condition
+
+
+def _permitted(model, principal: Principal, action: str) -> tuple[list[str], Q]:
+    """The object keys `action` is allowed on, and the condition keeping rows to those objects."""
+    if not is_custom_record(model):
+        key = object_key(model)
+        return ([key], Q()) if principal.allows(key, action) else ([], NOTHING)
+    # Imported here: the registry's models import this module.
+    from metadata.registry import snapshot
+
+    objects = [d for d in snapshot().objects.values() if d.is_active and principal.allows(d.key, action)]
+    return [d.key for d in objects], Q(object_id__in=[d.pk for d in objects])
 
 
 def _by_level(model, principal: Principal, settings: ScopeSettings) -> Q:
@@ -76,17 +97,16 @@ def _brand_paths() -> list[str]:
     return list(ChannelNode.objects.filter(level=ChannelNode.Level.BRAND).values_list("path", flat=True))
 
 
-def _shared(model, user, principal: Principal, *, edit: bool) -> Q | None:
+def _shared(model, keys: list[str], user, principal: Principal, *, edit: bool) -> Q | None:
     reach = principal.reach()
     if edit:
         reach &= Q(access=Access.EDIT)
-    key = object_key(model)
     content_type = ContentType.objects.get_for_model(model)
     ids = list(
         RecordShare.objects.filter(reach, content_type=content_type).values_list("object_id", flat=True)
     )
     conditions = [Q(pk__in=ids)] if ids else []
-    rules = SharingRule.objects.filter(reach, object=key, is_active=True).only("criteria")
+    rules = SharingRule.objects.filter(reach, object__in=keys, is_active=True).only("object", "criteria")
     if rules:
         from access.sharing import rule_condition
 

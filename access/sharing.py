@@ -13,7 +13,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from access.models import Access, RecordShare, SharingRule
-from access.permissions import object_key, require_access_admin
+from access.permissions import require_access_admin
 from crm.records.audit import acting_as
 from crm.records.events import publish
 from crm.records.inputs import pk_of
@@ -59,14 +59,27 @@ def shares_of(record: models.Model):
 
 
 def record_model(key: str):
-    """The standard object a key like "customers.account" names; a field error otherwise."""
+    """The model holding the records of `key`: a standard object ("customers.account") or, for a
+    custom one ("custom.project"), CustomRecord once the object is known and active; a field error
+    otherwise."""
+    if key.startswith("custom."):
+        from metadata.registry import describe
+
+        try:
+            return describe(key).model
+        except ValidationError:
+            raise _unknown(key) from None
     try:
         model = apps.get_model(key)
     except (LookupError, ValueError):
         model = None
     if model is None or not issubclass(model, StandardRecord):
-        raise ValidationError({"object": [_("Unknown object %(key)s.") % {"key": key}]})
+        raise _unknown(key)
     return model
+
+
+def _unknown(key: str) -> ValidationError:
+    return ValidationError({"object": [_("Unknown object %(key)s.") % {"key": key}]})
 
 
 def create_sharing_rule(
@@ -74,12 +87,13 @@ def create_sharing_rule(
 ) -> SharingRule:
     """Share every record of `object` matching `criteria` (the filter language) with a grantee."""
     from metadata.filters import validate_filter
+    from metadata.resolver import resolver_for
 
     require_access_admin(actor)
     with transaction.atomic(), acting_as(actor):
         model = record_model(object)
         try:
-            criteria = validate_filter(criteria, model)
+            criteria = validate_filter(criteria, model, resolver=resolver_for(object))
         except ValidationError as error:
             raise ValidationError({"criteria": error.messages}) from None
         rule = SharingRule(
@@ -102,14 +116,19 @@ def deactivate_sharing_rule(*, actor, rule: SharingRule) -> SharingRule:
 
 
 def rule_condition(rule: SharingRule, model, user) -> models.Q:
-    """The rule's criteria as a condition. A rule broken by a later metadata change opens nothing
-    (and is logged) rather than failing every read of the object."""
+    """The rule's criteria as a condition (on a custom object's records, within that object). A
+    rule broken by a later metadata change opens nothing (and is logged) rather than failing every
+    read of the object."""
     from metadata.filters import FilterContext, compile_filter
+    from metadata.registry import describe
+    from metadata.resolver import resolver_for
 
     try:
-        return compile_filter(rule.criteria, model, context=FilterContext(user=user))
-    except ValidationError:
-        logger.warning(
-            "sharing rule %s (%s) no longer compiles; it grants nothing", rule.pk, object_key(model)
+        info = describe(rule.object)
+        condition = compile_filter(
+            rule.criteria, model, context=FilterContext(user=user), resolver=resolver_for(rule.object)
         )
+    except ValidationError:
+        logger.warning("sharing rule %s (%s) no longer compiles; it grants nothing", rule.pk, rule.object)
         return models.Q(pk__in=[])
+    return condition & models.Q(object_id=info.definition.pk) if info.custom else condition
