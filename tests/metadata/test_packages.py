@@ -15,6 +15,7 @@ from django_tenants.utils import tenant_context
 from jsonschema import Draft202012Validator
 
 from access import services as access_services
+from access.models import SharingRule
 from accounts.models import Role, User
 from crm.customers.services import create_account
 from crm.records.services import validated
@@ -377,3 +378,33 @@ def test_the_command_exports_to_a_file_and_imports_after_a_dry_run(package, alph
     call_command("metadata_package", "import", "beta", str(path), stdout=io.StringIO())
     with in_beta(beta):
         assert set(ObjectDefinition.objects.values_list("name", flat=True)) == {"project", "milestone"}
+
+
+# --- sharing rules ------------------------------------------------------------------------------
+
+
+def east_unit():
+    from accounts.services import add_org_unit
+
+    return add_org_unit(name="East", parent=add_org_unit(name="Sales"))
+
+
+def test_sharing_rules_travel_with_their_grantee_by_path_of_names(package, alpha, beta):
+    from access.sharing import create_sharing_rule
+
+    with tenant_context(alpha):
+        create_sharing_rule(
+            actor=admin_of(alpha), object=ACCOUNT, name="Gold to East", org_unit=east_unit(),
+            criteria={"field": "custom.tier", "op": "eq", "value": "gold"}, include_below=True,
+        )  # fmt: skip
+        shared = export_package(None)
+    assert shared["sharing_rules"][0]["grantee"] == {"org_unit": "Sales/East"}
+    admin = admin_of(beta)
+    with in_beta(beta):
+        plan = diff_package(admin, shared)
+        assert plan.errors() == {"sharing_rules[0].grantee.org_unit": ["Not found in this CRM: Sales/East."]}
+        unit = east_unit()
+        apply_package(admin, shared)
+        rule = SharingRule.objects.get()
+        assert (rule.org_unit_id, rule.include_below, rule.criteria["value"]) == (unit.pk, True, "gold")
+        assert diff_package(admin, shared).is_noop
