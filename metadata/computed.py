@@ -1,8 +1,15 @@
 """Values the engine computes at save time: auto-numbers on creation and formulas on every save,
-then the validation rules over the result. Both speak the formula language (metadata/formulas)."""
+then the validation rules over the result. Both speak the formula language (metadata/formulas).
 
+A formula's value is stored with the record so it can be filtered, sorted and indexed like any
+value; when a formula's definition changes, `recompute_formulas` brings the stored values in line.
+"""
+
+import json
+from decimal import InvalidOperation
 from graphlib import CycleError, TopologicalSorter
 
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -28,6 +35,8 @@ def record_values(info: registry.ObjectInfo, record, values: dict) -> dict:
         if field.standard:
             attribute = f"{field.name}_id" if field.type in ("lookup", "user") else field.name
             seen[field.name] = getattr(record, attribute, None)
+        elif field.type == "formula":  # stored in its result's JSON form
+            seen[field.name] = to_python(_python_type(field.definition), values.get(field.name))
         else:
             seen[field.name] = to_python(field.type, values.get(field.name))
     return seen
@@ -47,6 +56,8 @@ def formula_order(info: registry.ObjectInfo) -> list:
 
 
 def fill(info: registry.ObjectInfo, record, values: dict, *, creating: bool) -> dict:
+    """`values` with the computed ones set: auto-numbers on creation (sequence
+    "field:<object>.<name>"), then every formula, each after the formulas it reads."""
     from crm.records.services import next_number
 
     values = dict(values)
@@ -98,11 +109,56 @@ def rule_errors(info: registry.ObjectInfo, record, values: dict) -> dict:
             broken = False
         if broken:
             message = rule.message_zh if chinese and rule.message_zh else rule.message_en
-            field = rule.field
-            if field and info.field(field) is not None and not info.field(field).standard:
-                field = f"custom.{field}"
-            errors.setdefault(field or "__all__", []).append(message or _("Invalid record."))
+            errors.setdefault(_rule_key(info, rule.field), []).append(message or _("Invalid record."))
     return errors
+
+
+def _rule_key(info: registry.ObjectInfo, name: str) -> str:
+    """Where a rule's message shows: its field ("custom.<name>" for a custom one), else the record."""
+    field = info.field(name) if name else None
+    if field is None:  # no field named, or one deleted since the rule was written
+        return "__all__"
+    return field.name if field.standard else field.path
+
+
+def recompute_formulas(info: registry.ObjectInfo, batch: int = 1000) -> int:
+    """Store every record's formula values afresh, by the save-time logic, after a formula's
+    definition changed; returns how many records changed.
+
+    Batches by primary key, each row locked while its values are rewritten, and only the formula
+    keys are written, so a concurrent save of other values is not lost. It runs in the caller's
+    transaction: a definition change on a very large object holds its lock for the whole pass.
+    """
+    names = [definition.name for definition in formula_order(info)]
+    if not names:
+        return 0
+    table = connection.ops.quote_name(info.model._meta.db_table)
+    changed, last = 0, 0
+    while True:
+        with transaction.atomic():
+            rows = list(info.queryset().filter(pk__gt=last).order_by("pk").select_for_update()[:batch])
+            if not rows:
+                return changed
+            ids, fresh_values = [], []
+            for record in rows:
+                stored = record.custom or {}
+                fresh = fill(info, record, stored, creating=False)
+                formula_values = {name: fresh[name] for name in names if name in fresh}
+                if formula_values != {name: stored[name] for name in names if name in stored}:
+                    ids.append(record.pk)
+                    fresh_values.append(json.dumps(formula_values))
+            if ids:
+                # One statement per batch (executemany does not pass the audit context wrapper).
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"UPDATE {table} AS record"
+                        " SET custom = (record.custom - %s::text[]) || fresh.formulas"
+                        " FROM unnest(%s::bigint[], %s::jsonb[]) AS fresh(id, formulas)"
+                        " WHERE record.id = fresh.id",
+                        [names, ids, fresh_values],
+                    )
+            changed += len(ids)
+            last = rows[-1].pk
 
 
 def _python_type(definition) -> str:
@@ -118,7 +174,10 @@ def _stored(result_type: str | None, result):
     if result is None:
         return None
     if isinstance(result, Decimal):
-        result = result.quantize(Decimal("1e-8")).normalize() if result.is_finite() else None
+        try:
+            result = result.quantize(Decimal("1e-8")).normalize() if result.is_finite() else None
+        except InvalidOperation:  # too many digits to keep 8 places: not storable as a number
+            result = None
         if result is None:
             return None
         return int(result) if result == result.to_integral_value() else float(result)

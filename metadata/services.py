@@ -96,6 +96,8 @@ def add_field(*, actor, object_key: str, name: str, type: str, label_en: str, **
         _check_definition(definition, info)
         definition.save()
         registry.bump_version()
+        if definition.type == "formula":
+            _recompute_formulas(object_key)
         indexes.request_sync(definition)
         return definition
 
@@ -121,8 +123,19 @@ def change_field(*, actor, field, **data) -> FieldDefinition:
         definition.save()
         changes.convert_values(info, before, definition)
         registry.bump_version()
+        if definition.type == "formula" and before.options.get("expression") != definition.options.get(
+            "expression"
+        ):
+            _recompute_formulas(definition.object_key)
         indexes.request_sync(definition)
         return definition
+
+
+def _recompute_formulas(object_key: str) -> None:
+    # The stored values were computed by the old definitions; filters and sorts read them.
+    from metadata.computed import recompute_formulas
+
+    recompute_formulas(registry.describe(object_key))
 
 
 def delete_field(*, actor, field) -> FieldDefinition:
