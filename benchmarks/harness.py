@@ -30,6 +30,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 BENCHMARKS = {
     "provisioning": ("benchmarks.provisioning", "crm_platform.settings"),
     "deploy": ("benchmarks.deploy", "benchmarks.settings"),
+    "metadata": ("benchmarks.metadata", "crm_platform.settings"),
 }
 
 
