@@ -7,10 +7,11 @@ would break any is refused with a report: how many records, the first few, and w
 """
 
 import json
+from decimal import Decimal, InvalidOperation
 
 from django.db import connection
 from django.db.models import Count
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
 
@@ -39,22 +40,32 @@ class DefinitionConflict(Conflict):
 
 
 def convert(value, old_type: str, new_type: str):
-    """The value a stored value becomes under the new type, before the new type's checks."""
+    """The value a stored value becomes under the new type, before the new type's checks (a value
+    that cannot be converted is returned as it is, for those checks to refuse)."""
     if old_type == new_type or value is None:
         return value
     if new_type in TEXT_TYPES and isinstance(value, int | float) and not isinstance(value, bool):
         return format(value, "f").rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
     if new_type in NUMBER_TYPES and isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return value
-        return int(number) if number.is_integer() and new_type == "number" else number
+        return _number(value)
     if new_type == "datetime" and old_type == "date":
         return f"{value}T00:00:00Z"
     if new_type == "multi_select" and old_type == "select":
         return [value]
+    if new_type == "select" and old_type == "multi_select" and isinstance(value, list) and len(value) == 1:
+        return value[0]
     return value
+
+
+def _number(text: str):
+    # Decimal, not float: "12345678901234567" must not be rounded into a valid-looking number.
+    try:
+        number = Decimal(text.strip())
+    except InvalidOperation:
+        return text
+    if not number.is_finite():  # "NaN", "Infinity" are no numbers a field holds
+        return text
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
 def _problem(definition, value) -> str | None:
@@ -115,18 +126,37 @@ def convert_values(info: registry.ObjectInfo, before, after) -> int:
     """Rewrite stored values in the new type's form after a type change; returns how many."""
     if before.type == after.type or kind_of(after.type).computed:
         return 0
-    changed = 0
+    kind, rewritten = kind_of(after.type), {}
+    for pk, value in _stored_values(info, after.name):
+        new = kind.clean(convert(value, before.type, after.type), after.options)
+        # By type too: 5.0 == 5, yet a whole-number field must store 5.
+        if (type(new), new) != (type(value), value):
+            rewritten[pk] = new
+    return _set_values(info, after.name, rewritten)
+
+
+def fill_default(info: registry.ObjectInfo, before, after) -> int:
+    """Give the default to the records without a value when a field becomes required (the check
+    allowed it because there is a default); returns how many."""
+    if not after.required or before.required or after.default is None:
+        return 0
+    missing = info.queryset().exclude(custom__has_key=after.name).values_list("pk", flat=True)
+    return _set_values(info, after.name, dict.fromkeys(missing, after.default))
+
+
+def _set_values(info: registry.ObjectInfo, name: str, values: dict) -> int:
+    """Store `values` ({pk: value}) under key `name`, one statement per batch."""
     table = connection.ops.quote_name(info.model._meta.db_table)
-    with connection.cursor() as cursor:
-        for pk, value in list(_stored_values(info, after.name)):
-            new = kind_of(after.type).clean(convert(value, before.type, after.type), after.options)
-            if new != value:
-                cursor.execute(
-                    f"UPDATE {table} SET custom = jsonb_set(custom, %s, %s::jsonb) WHERE id = %s",
-                    [[after.name], json.dumps(new), pk],
-                )
-                changed += 1
-    return changed
+    items = list(values.items())
+    for start in range(0, len(items), BATCH):
+        batch = items[start : start + BATCH]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS record SET custom = jsonb_set(record.custom, %s, new.value)"
+                " FROM unnest(%s::bigint[], %s::jsonb[]) AS new(id, value) WHERE record.id = new.id",
+                [[name], [pk for pk, _value in batch], [json.dumps(value) for _pk, value in batch]],
+            )
+    return len(items)
 
 
 def remove_values(info: registry.ObjectInfo, name: str) -> int:
@@ -152,7 +182,9 @@ def _stored_values(info: registry.ObjectInfo, name: str):
     last = 0
     holders = info.queryset().filter(custom__has_key=name).order_by("pk")
     while True:
-        rows = list(holders.filter(pk__gt=last).values_list("pk", f"custom__{name}")[:BATCH])
+        # KeyTransform, not "custom__<name>": a name with "__" would read as a nested path.
+        page = holders.filter(pk__gt=last).annotate(_value=KeyTransform(name, "custom"))
+        rows = list(page.values_list("pk", "_value")[:BATCH])
         if not rows:
             return
         yield from rows

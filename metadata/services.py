@@ -122,6 +122,7 @@ def change_field(*, actor, field, **data) -> FieldDefinition:
         changes.check_against_data(info, before, definition)
         definition.save()
         changes.convert_values(info, before, definition)
+        changes.fill_default(info, before, definition)
         registry.bump_version()
         if definition.type == "formula" and before.options.get("expression") != definition.options.get(
             "expression"
