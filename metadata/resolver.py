@@ -42,7 +42,7 @@ def resolver_for(object_key: str, user=None) -> ModelFieldResolver:
 
     readable = None
     if user is not None:
-        rules = field_rules(user, root.model)
+        rules = field_rules(user, object_key)
         if rules.allowed is not None:
             # A path is readable when its first step is: "account.name" needs "account".
             def readable(path: str) -> bool:

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
 
+from crm.records.audit import current_actor
 from metadata import registry
 from metadata.fieldtypes import BadValue, kind_of
 from metadata.filters.messages import TYPE_MESSAGES
@@ -69,8 +70,10 @@ def clean_values(info: registry.ObjectInfo, values, *, previous=None, creating: 
     for definition in info.deleted_fields:
         if definition.name in previous:
             cleaned[definition.name] = previous[definition.name]
-    for name in values:
-        if name not in live:
+    for name, value in values.items():
+        # A deleted field's stored value comes back with a record saved whole: it is not a change.
+        kept = name in cleaned and value == previous.get(name)
+        if name not in live and not kept:
             errors.setdefault(_key(name), []).append(_("Unknown field."))
     validators = _validator(info)
     for name, definition in live.items():
@@ -152,7 +155,9 @@ def value_message(error) -> str:
 
 
 def clean_record(record, *, actor=None) -> None:
-    """Check and normalise `record.custom` in place before a service saves it."""
+    """Check and normalise `record.custom` in place before a service saves it. Lookups are checked
+    against what `actor` (default: the user of the enclosing `acting_as`) may see."""
+    actor = actor or current_actor()
     info = registry.describe(registry.object_key_of(record))
     creating = record._state.adding or record.pk is None
     previous = {}

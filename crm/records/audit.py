@@ -7,6 +7,7 @@ with `@tracked` on its class; the service layer says who acts with `acting_as(us
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,11 +31,24 @@ def tracked(model: type[models.Model]) -> type[models.Model]:
     )(model)
 
 
+_actor: ContextVar = ContextVar("acting_user", default=None)
+
+
 @contextmanager
 def acting_as(user, **details) -> Iterator[None]:
-    """Attach the acting user (None for the system) and details to every event in this block."""
-    with pghistory.context(user=getattr(user, "pk", None), **details):
-        yield
+    """Attach the acting user (None for the system) and details to every event in this block;
+    checks that depend on who acts (a lookup to a record they cannot see) read `current_actor()`."""
+    token = _actor.set(user)
+    try:
+        with pghistory.context(user=getattr(user, "pk", None), **details):
+            yield
+    finally:
+        _actor.reset(token)
+
+
+def current_actor():
+    """The user the innermost `acting_as` names; None for the system or outside any."""
+    return _actor.get()
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ class ViewFields:
         self.object = registry.describe(object_key)
         self.model = self.object.model
         self.resolver = resolver_for(object_key, user)
-        self.rules = field_rules(user, self.model)
+        self.rules = field_rules(user, self.object.key)
         self._by_path = {field.path: field for field in self.object.fields}
 
     def field(self, path: str) -> registry.Field | None:

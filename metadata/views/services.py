@@ -53,7 +53,7 @@ def create_view(*, actor, object_key: str, **data) -> SavedView:
     _require_writable()
     with transaction.atomic(), acting_as(actor):
         info = registry.describe(object_key)
-        require(actor, info.model, "read")
+        require(actor, info.key, "read")
         require_room_for_view(info)
         view = SavedView(object_key=object_key, owner_id=getattr(actor, "pk", None))
         _apply(view, data, actor)
@@ -90,7 +90,7 @@ def get_view_for(user, view) -> SavedView:
 def views_for(user, object_key: str) -> list[SavedView]:
     """The views of `object_key` that `user` may see: none if they may not read the object."""
     info = registry.describe(object_key)
-    if not can(user, info.model, "read"):
+    if not can(user, info.key, "read"):
         return []
     return list(SavedView.objects.filter(visible_views(user), object_key=object_key))
 

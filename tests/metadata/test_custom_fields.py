@@ -180,3 +180,24 @@ def test_only_admins_define_fields(admin):
     )
     with pytest.raises(PermissionDenied):
         field(rep, "x", "text")
+
+
+def test_a_lookup_may_only_point_at_a_record_the_actor_can_see(admin):
+    from accounts.models import Role
+
+    field(admin, "parent", "lookup", options={"target": "customers.account"})
+    rep = User.objects.create(
+        email="r2@alpha.example", full_name="Rep", role=Role.objects.get(code="sales_rep")
+    )
+    hidden = save(admin)  # the admin's own account: a rep with data level "own" cannot see it
+    mine = create_account(actor=rep, name="Mine").account
+    with translation.override("en"), pytest.raises(ValidationError) as raised:
+        create_account(actor=rep, name="Child", custom={"parent": hidden.pk})
+    missing = raised.value.message_dict
+    with translation.override("en"), pytest.raises(ValidationError) as raised:
+        create_account(actor=rep, name="Child", custom={"parent": 10**9})
+    # Invisible and missing read the same, so the error reveals nothing.
+    assert missing == raised.value.message_dict == {"custom.parent": ["Account not found."]}
+    assert create_account(actor=rep, name="Child", custom={"parent": mine.pk}).account.custom == {
+        "parent": mine.pk
+    }

@@ -231,11 +231,6 @@ def test_a_deleted_field_keeps_its_values_out_of_validation_until_restored_or_pu
     assert not FieldDefinition.objects.filter(pk=region.pk).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="metadata/values.py clean_values reports a deleted field's stored key, sent back unchanged "
-    "with the record's own `custom`, as 'Unknown field.' (fix belongs to values.py's owner)",
-)
 def test_a_record_holding_a_deleted_fields_value_saves_without_sending_custom(admin):
     region = field(admin, "region", "text")
     kept = accounts(admin, "region", "华南")[0]
