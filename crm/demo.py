@@ -36,6 +36,7 @@ from crm.quotes import demo as quotes_demo
 from crm.sales import demo as sales_demo
 from crm.sales.models import Opportunity, Pipeline
 from crm.service import demo as service_demo
+from metadata import demo as metadata_demo
 from tenants import services
 from tenants.models import Tenant
 
@@ -52,6 +53,7 @@ DOMAIN_SEEDS = [
     finance_demo.seed,
     service_demo.seed,
     dealers_demo.seed,
+    metadata_demo.seed,
 ]
 
 DEMO_SLUG = "demo"

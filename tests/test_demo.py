@@ -19,6 +19,7 @@ from crm.quotes.models import Quote
 from crm.records import audit
 from crm.sales.models import Opportunity, OpportunityStageChange
 from crm.service.models import Case
+from metadata.models import CustomRecord
 
 
 def test_the_demo_tenant_is_seeded_with_a_history(two_tenants, db):
@@ -52,5 +53,21 @@ def test_the_demo_tenant_is_seeded_with_a_history(two_tenants, db):
         # Price books, quotes in several states with versions, contracts from accepted quotes.
         assert PriceBookEntry.objects.count() >= 10 and Quote.objects.values("status").distinct().count() >= 3
         assert Contract.objects.filter(status="active").exists()
+        # The admin's configuration: custom fields with a formula, a custom object, shared views.
+        from metadata.views.models import SavedView
+        from metadata.views.run import run_view
+
+        account = Account.objects.filter(custom__annual_budget__gte=1000000).first()
+        assert account.custom["budget_band"] == "大客户" and account.custom["tier"] in (
+            "gold",
+            "silver",
+            "standard",
+        )
+        manager = User.objects.filter(role__code="sales_manager").first() or User.objects.get(
+            is_superuser=True
+        )
+        page = run_view(manager, SavedView.objects.get(name="gold_customers"))
+        assert page.rows and all(row["custom.tier"] == "gold" for row in page.rows)
+        assert CustomRecord.objects.filter(object__name="project").count() == 5
     # Seeding again leaves the tenant alone.
     assert demo.seed_demo_tenant("demo-test", say=lambda _line: None) == tenant
