@@ -1,6 +1,9 @@
 """Administering access: roles, their object and field permissions, users' roles and places, the
 tenant's scope settings. Administrators only; every change lands in the audit trail."""
 
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -18,6 +21,86 @@ from crm.records.inputs import pk_of
 from crm.records.services import validated
 
 FIELD_ACCESS = ("read", "edit")
+# What an admin may set on a role. Its code is not among them: packages, approval steps and the
+# shipped defaults name a role by code, so a renamed code would silently point elsewhere.
+ROLE_SETTINGS = ("labels", "data_level", "is_portal", "max_discount_percent")
+MAX_LABEL = 200
+
+
+def create_role(
+    *, actor, code: str, labels: dict, data_level: str = Role.DataLevel.OWN, is_portal: bool = False,
+    max_discount_percent=0,
+) -> Role:  # fmt: skip
+    """A role of the tenant's own: `labels` per language ({"en": ..., "zh-hans": ...}), the data
+    level its users see, whether it logs into the dealer portal, the highest discount (percent) it
+    may give without approval. It starts with no object permissions (no shipped defaults apply);
+    grant them with `set_object_permission`. ValidationError per field."""
+    require_access_admin(actor)
+    with transaction.atomic(), acting_as(actor):
+        role = Role(code=code, is_system=False)
+        _set_role(role, {
+            "labels": labels, "data_level": data_level, "is_portal": is_portal,
+            "max_discount_percent": max_discount_percent,
+        })  # fmt: skip
+        role.save()
+        publish("role.created", role, code=role.code)
+        return role
+
+
+def change_role(*, actor, role, **changes) -> Role:
+    """Change any of a role's ROLE_SETTINGS; the users holding it get the new rights from their
+    next request. A shipped role keeps its portal flag (its default permissions assume it)."""
+    require_access_admin(actor)
+    unknown = sorted(set(changes) - set(ROLE_SETTINGS))
+    if unknown:
+        raise ValidationError({name: [_("Unknown setting.")] for name in unknown})
+    with transaction.atomic(), acting_as(actor):
+        role = Role.objects.select_for_update().get(pk=pk_of(role))
+        if role.is_system and "is_portal" in changes and changes["is_portal"] != role.is_portal:
+            raise ValidationError({"is_portal": [_("A shipped role cannot move into or out of the portal.")]})
+        _set_role(role, changes)
+        role.save()
+        publish("role.changed", role, settings=sorted(changes))
+        return role
+
+
+def _set_role(role: Role, values: dict) -> None:
+    """Set `values` on `role` and check the whole role, every problem at once."""
+    for name, value in values.items():
+        setattr(role, name, value)
+    errors: dict[str, list] = {}
+    try:
+        validated(role)  # field types, choices, decimal places; cleaned values are set back
+    except ValidationError as error:
+        errors = error.message_dict
+    if Role.objects.filter(code=role.code).exclude(pk=role.pk).exists():
+        errors["code"] = [_("This CRM already has a role %(code)s.") % {"code": role.code}]
+    if "labels" not in errors and not _labels_ok(role.labels):
+        errors["labels"] = [
+            _("Name the role in at least one of %(languages)s (at most %(limit)s characters each).")
+            % {"languages": ", ".join(code for code, _name in settings.LANGUAGES), "limit": MAX_LABEL}
+        ]
+    if "max_discount_percent" not in errors and not 0 <= _decimal(role.max_discount_percent) <= 100:
+        errors["max_discount_percent"] = [_("A discount limit is between 0 and 100 percent.")]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _labels_ok(labels) -> bool:
+    languages = {code for code, _name in settings.LANGUAGES}
+    return (
+        isinstance(labels, dict)
+        and set(labels) <= languages
+        and all(isinstance(text, str) and len(text) <= MAX_LABEL for text in labels.values())
+        and any(text.strip() for text in labels.values())
+    )
+
+
+def _decimal(value) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return Decimal(-1)
 
 
 def set_object_permission(*, actor, role, object: str, actions: list[str], fields: dict | None = None):
