@@ -6,6 +6,7 @@ are refused with located reasons and change nothing."""
 import copy
 import io
 import json
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -16,8 +17,10 @@ from jsonschema import Draft202012Validator
 
 from access import services as access_services
 from access.models import SharingRule
+from access.permissions import can
 from accounts.models import Role, User
 from crm.customers.services import create_account
+from crm.records import audit
 from crm.records.services import validated
 from crm_platform.errors import PermissionDenied
 from metadata import registry, services
@@ -67,6 +70,13 @@ def configure(admin):
         actor=admin, role=Role.objects.get(code="sales_rep"), object=ACCOUNT,
         actions=["create", "read"], fields={"name": "edit", "custom": "read"},
     )  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in English (a tenant's users default to zh-Hans)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -408,3 +418,70 @@ def test_sharing_rules_travel_with_their_grantee_by_path_of_names(package, alpha
         rule = SharingRule.objects.get()
         assert (rule.org_unit_id, rule.include_below, rule.criteria["value"]) == (unit.pk, True, "gold")
         assert diff_package(admin, shared).is_noop
+
+
+# --- roles --------------------------------------------------------------------------------------
+
+
+def test_a_custom_role_is_created_in_the_target_with_its_settings_and_permissions(alpha, beta):
+    with tenant_context(alpha):
+        admin = admin_of(alpha)
+        role = access_services.create_role(
+            actor=admin, code="key_accounts", labels={"en": "Key accounts", "zh-hans": "大客户"},
+            data_level="subtree", max_discount_percent="12.5",
+        )  # fmt: skip
+        access_services.set_object_permission(
+            actor=admin, role=role, object=ACCOUNT, actions=["read", "update"], fields={"name": "edit"}
+        )
+        shared = export_package(admin)
+    assert next(item for item in shared["roles"] if item["code"] == "key_accounts") == {
+        "code": "key_accounts",
+        "labels": {"en": "Key accounts", "zh-hans": "大客户"},
+        "data_level": "subtree",
+        "is_portal": False,
+        "max_discount_percent": "12.50",
+        "permissions": [{"object": ACCOUNT, "actions": ["read", "update"], "fields": {"name": "edit"}}],
+    }
+    admin = admin_of(beta)
+    with in_beta(beta):
+        assert [e.key for e in diff_package(admin, shared).of("create", "roles")] == ["key_accounts"]
+        apply_package(admin, shared)
+        made = Role.objects.get(code="key_accounts")
+        assert (made.data_level, made.max_discount_percent, made.is_system, made.labels["zh-hans"]) == (
+            "subtree",
+            Decimal("12.50"),
+            False,
+            "大客户",
+        )
+        holder = User.objects.create(email="ka@beta.example", full_name="KA", role=made)
+        assert can(holder, ACCOUNT, "update") and not can(holder, ACCOUNT, "delete")
+        assert audit.history(made)[0].user_id == admin.pk
+        assert diff_package(admin, shared).is_noop
+
+
+def test_a_changed_setting_of_a_shipped_role_is_imported_and_audited(alpha, beta):
+    with tenant_context(alpha):
+        access_services.change_role(
+            actor=admin_of(alpha), role=Role.objects.get(code="sales_rep"), max_discount_percent=8,
+            data_level="unit",
+        )  # fmt: skip
+        shared = export_package(None)
+    admin = admin_of(beta)
+    with in_beta(beta):
+        (entry,) = diff_package(admin, shared).of("change", "roles")
+        assert (entry.key, entry.changes) == (
+            "sales_rep",
+            {"data_level": ["own", "unit"], "max_discount_percent": ["5.00", "8.00"]},
+        )
+        apply_package(admin, shared)
+        sales_rep = Role.objects.get(code="sales_rep")
+        assert (sales_rep.data_level, sales_rep.max_discount_percent) == ("unit", Decimal("8.00"))
+        # Shipped roles predate their trail, so this first event has no diff to show, only its author.
+        assert [(c.action, c.user_id) for c in audit.history(sales_rep)] == [("updated", admin.pk)]
+        assert diff_package(admin, shared).is_noop
+        # What the services refuse is refused in the plan, located in the package.
+        index = next(i for i, item in enumerate(shared["roles"]) if item["code"] == "sales_rep")
+        shared["roles"][index] |= {"is_portal": True}
+        assert diff_package(admin, shared).errors() == {
+            f"roles[{index}].is_portal": ["A shipped role cannot move into or out of the portal."]
+        }

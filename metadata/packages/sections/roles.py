@@ -1,14 +1,11 @@
-"""Roles by code: their data level and settings, and their object permissions with field
-allow-lists, applied through access.services.
+"""Roles by code: their labels, data level, portal flag and discount limit, and their object
+permissions with field allow-lists, created and changed through access.services.
 
 A permission equal to the role's shipped default (access/defaults.py) with no field list is left
 out of the export: it grants exactly what no row grants, so tenants compare equal either way.
 """
 
 from decimal import Decimal
-
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 
 from access import services as access_services
 from access.defaults import default_allows
@@ -76,23 +73,25 @@ def compare(current: dict, item: dict) -> dict:
 
 
 def apply(actor, item: dict, changes: dict | None) -> None:
-    role = Role.objects.filter(code=item["code"]).first()
-    if role is None:
-        raise ValidationError({"code": [_("This CRM has no role %(code)s; create it first.") % item]})
-    refused = {
-        name: [_("Role settings are not imported yet; change this one in the target CRM first.")]
-        for name in changes
-        if not name.startswith("permissions[")
-    }
-    if refused:
-        raise ValidationError(refused)
-    for name, (_old, new) in changes.items():
+    """Create the role (with every permission the package grants it) or change what differs."""
+    settings = {name: item[name] for name in SETTINGS if name in item}
+    if changes is None:
+        # Without labels the service refuses the item, located at its "labels".
+        role = access_services.create_role(actor=actor, code=item["code"], **{"labels": None, **settings})
+        permissions = _by_object(item.get("permissions", []))
+    else:
+        role = Role.objects.get(code=item["code"])
+        changed = {name: new for name, (_old, new) in changes.items() if name in SETTINGS}
+        if changed:
+            access_services.change_role(actor=actor, role=role, **changed)
+        permissions = {
+            name.removeprefix("permissions[").removesuffix("]"): new
+            for name, (_old, new) in changes.items()
+            if name.startswith("permissions[")
+        }
+    for object_key, granted in permissions.items():
         access_services.set_object_permission(
-            actor=actor,
-            role=role,
-            object=name.removeprefix("permissions[").removesuffix("]"),
-            actions=new["actions"],
-            fields=new["fields"],
+            actor=actor, role=role, object=object_key, actions=granted["actions"], fields=granted["fields"]
         )
 
 
