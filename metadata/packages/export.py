@@ -10,8 +10,9 @@ from metadata.packages.sections import registered
 
 
 def export_package(actor) -> dict:
-    """The current tenant's objects, fields, validation rules, roles and sharing rules (and every
-    other registered section) as a package matching `PACKAGE_SCHEMA`. Administrators only."""
+    """The current tenant's objects, fields, validation rules, roles, shared views and sharing
+    rules (and every other registered section) as a package matching `PACKAGE_SCHEMA`.
+    Administrators only."""
     require_access_admin(actor)
     tenant = getattr(connection, "tenant", None)
     package = {

@@ -19,6 +19,7 @@ from access import services as access_services
 from access.models import SharingRule
 from access.permissions import can
 from accounts.models import Role, User
+from crm.customers.models import Account
 from crm.customers.services import create_account
 from crm.records import audit
 from crm.records.services import validated
@@ -33,6 +34,9 @@ from metadata.packages import (
     diff_package,
     export_package,
 )
+from metadata.views.models import SavedView
+from metadata.views.run import run_view
+from metadata.views.services import create_view, default_view_for, views_for
 from tests.conftest import admin_of
 
 ACCOUNT = "customers.account"
@@ -485,3 +489,100 @@ def test_a_changed_setting_of_a_shipped_role_is_imported_and_audited(alpha, beta
         assert diff_package(admin, shared).errors() == {
             f"roles[{index}].is_portal": ["A shipped role cannot move into or out of the portal."]
         }
+
+
+# --- saved views --------------------------------------------------------------------------------
+
+
+def share_views(admin):
+    """Alpha's shared views of accounts: the sales reps' default, one for everyone, one for a team;
+    and a private one, which stays home."""
+    sales_rep = Role.objects.get(code="sales_rep")
+
+    def view(name, **data):
+        return create_view(actor=admin, object_key=ACCOUNT, name=name, label_en=name.title(), **data)
+
+    view(
+        "class_a", label_zh="A 类", visibility="role", role=sales_rep, is_default=True,
+        columns=["name", "value_class"], filter={"field": "value_class", "op": "eq", "value": "A"},
+        sort=[{"field": "name"}],
+    )  # fmt: skip
+    view("by_name", visibility="everyone", columns=["name"], sort=[{"field": "name", "direction": "desc"}])
+    view("east", visibility="team", org_unit=east_unit())
+    view("mine")
+
+
+def rep_sees(key: str = ACCOUNT) -> tuple:
+    """What a new sales rep is offered: the views they may pick, and the one a list opens with."""
+    rep = User.objects.create(
+        email=f"rep.{User.objects.count()}@views.example", full_name="Rep",
+        role=Role.objects.get(code="sales_rep"),
+    )  # fmt: skip
+    return rep, [view.name for view in views_for(rep, key)], default_view_for(rep, key).name
+
+
+def test_shared_views_travel_and_open_the_same_way_in_the_target(alpha, beta):
+    with tenant_context(alpha):
+        share_views(admin_of(alpha))
+        shared = export_package(None)
+        _rep, *in_alpha = rep_sees()
+    assert [(v["name"], v["visibility"], v.get("role"), v.get("org_unit")) for v in shared["views"]] == [
+        ("by_name", "everyone", None, None),
+        ("class_a", "role", "sales_rep", None),
+        ("east", "team", None, "Sales/East"),
+    ]
+    assert shared["views"][1]["filter"] == {"field": "value_class", "op": "eq", "value": "A"}
+    assert shared["views"][1]["sort"] == [{"field": "name", "direction": "asc"}]
+    admin = admin_of(beta)
+    with in_beta(beta):
+        assert diff_package(admin, shared).errors() == {
+            "views[2].org_unit": ["Not found in this CRM: Sales/East."]
+        }
+        east_unit()
+        plan = apply_package(admin, shared)
+        assert [e.key for e in plan.of("create", "views")] == [
+            f"{ACCOUNT}.{n}" for n in ("by_name", "class_a", "east")
+        ]
+        assert set(SavedView.objects.values_list("owner_id", flat=True)) == {admin.pk}
+        rep, *in_beta_ = rep_sees()
+        assert in_beta_ == in_alpha == [["by_name", "class_a"], "class_a"]
+        for name, value_class in (("Acme", "A"), ("Bolt", "B"), ("Core", "A")):
+            record = Account(name=name, value_class=value_class)
+            record.place(owner=rep)
+            record.save()
+        page = run_view(rep, default_view_for(rep, ACCOUNT))
+        assert [row["name"] for row in page.rows] == ["Acme", "Core"]
+        assert diff_package(admin, shared).is_noop
+
+
+def test_a_changed_view_is_changed_a_pruned_one_deleted_and_two_with_one_name_refused(alpha, beta):
+    with tenant_context(alpha):
+        share_views(admin_of(alpha))
+        shared = export_package(None)
+    admin = admin_of(beta)
+    with in_beta(beta):
+        east_unit()
+        apply_package(admin, shared)
+        shared["views"][0] |= {"label_zh": "按名称", "columns": ["name", "value_class"]}
+        plan = apply_package(admin, shared)
+        assert [(e.key, e.changes) for e in plan.of("change")] == [
+            (
+                f"{ACCOUNT}.by_name",
+                {"label_zh": ["", "按名称"], "columns": [["name"], ["name", "value_class"]]},
+            )
+        ]
+        assert SavedView.objects.get(name="by_name").columns == ["name", "value_class"]
+        kept = {**shared, "views": shared["views"][:2]}
+        pruned = apply_package(admin, kept, prune=True)
+        assert [(e.key, e.action) for e in pruned.entries if e.action != "unchanged"] == [
+            (f"{ACCOUNT}.east", "delete")
+        ]
+        assert not SavedView.objects.filter(name="east").exists()
+        create_view(actor=admin, object_key=ACCOUNT, name="by_name", label_en="Twin", visibility="everyone")
+        message = (
+            "Shared views “By_Name”, “Twin” of customers.account share the name by_name; rename all but one."
+        )
+        for call in (lambda: export_package(admin), lambda: diff_package(admin, shared)):
+            with pytest.raises(ValidationError) as raised:
+                call()
+            assert raised.value.message_dict == {"views": [message]}

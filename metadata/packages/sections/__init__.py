@@ -3,7 +3,6 @@
 A section is (name, item schema, export, key, apply, prune). Export, diff, the JSON Schema and
 import all loop over `SECTIONS`, so adding what a package carries is one entry here and one module:
 
-- saved views: register `Section("views", ...)` once `metadata.views.models.SavedView` lands;
 - approval definitions (workflows/, not built yet): register `Section("approval_definitions", ...)`
   after "roles" (steps name approver roles by code), exporting each definition's current version
   and applying through the workflow services.
@@ -45,7 +44,14 @@ def attribute_changes(current: dict, item: dict) -> dict:
 
 def registered() -> list[Section]:
     """Every section, in application order: objects before the fields that live on them, fields
-    before the rules and permissions that name them."""
-    from metadata.packages.sections import fields, objects, roles, rules, sharing_rules
+    before the rules, permissions and views that name them."""
+    from metadata.packages.sections import fields, objects, roles, rules, sharing_rules, views
 
-    return [objects.SECTION, fields.SECTION, rules.SECTION, roles.SECTION, sharing_rules.SECTION]
+    return [
+        objects.SECTION,
+        fields.SECTION,
+        rules.SECTION,
+        roles.SECTION,
+        views.SECTION,  # after roles: a view shared with a role names it
+        sharing_rules.SECTION,
+    ]

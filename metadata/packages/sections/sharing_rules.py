@@ -6,14 +6,11 @@ a record id (an owner, a lookup) means another record in another CRM, so review 
 A changed rule is deactivated and created anew (sharing rules are not edited in place).
 """
 
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
-
 from access import sharing
 from access.models import Access, SharingRule
-from accounts.models import OrgUnit, Role, User
+from accounts.models import User
 from channels.models import ChannelNode
-from metadata.packages.sections import Section
+from metadata.packages.sections import Section, refs
 
 GRANTEE_SCHEMA = {
     "type": "object",
@@ -46,7 +43,7 @@ def export() -> list[dict]:
     rules = SharingRule.objects.filter(is_active=True).select_related(
         "role", "org_unit", "channel_node", "user"
     )
-    units = {unit.pk: unit for unit in OrgUnit.objects.all()}
+    units = refs.unit_paths()
     return [
         {
             "object": rule.object,
@@ -84,39 +81,29 @@ def prune(actor, item: dict) -> None:
         sharing.deactivate_sharing_rule(actor=actor, rule=rule)
 
 
-def _grantee(rule: SharingRule, units: dict) -> dict:
+def _grantee(rule: SharingRule, units: dict[int, str]) -> dict:
     if rule.role_id:
         return {"role": rule.role.code}
     if rule.org_unit_id:
-        return {"org_unit": _unit_path(rule.org_unit, units)}
+        return {"org_unit": units[rule.org_unit_id]}
     if rule.channel_node_id:
         return {"channel_node": rule.channel_node.code}
     return {"user": rule.user.email}
 
 
-def _unit_path(unit: OrgUnit, units: dict) -> str:
-    ids = [int(part) for part in unit.path.strip("/").split("/") if part]
-    return "/".join(units[pk].name for pk in ids if pk in units)
-
-
 def _resolve(grantee: dict) -> dict:
     """The grantee in this CRM, or a field error naming what is missing."""
     ((kind, natural_key),) = grantee.items()
-    found = None
+    attribute = f"grantee.{kind}"
     if kind == "role":
-        found = Role.objects.filter(code=natural_key).first()
-    elif kind == "channel_node":
+        return {kind: refs.role_named(attribute, natural_key)}
+    if kind == "org_unit":
+        return {kind: refs.unit_at(attribute, natural_key)}
+    if kind == "channel_node":
         found = ChannelNode.objects.filter(code=natural_key).first()
-    elif kind == "user":
-        found = User.objects.filter(email=natural_key.lower()).first()
     else:
-        units = {unit.pk: unit for unit in OrgUnit.objects.all()}
-        found = next((u for u in units.values() if _unit_path(u, units) == natural_key), None)
-    if found is None:
-        raise ValidationError(
-            {f"grantee.{kind}": [_("Not found in this CRM: %(key)s.") % {"key": natural_key}]}
-        )
-    return {kind: found}
+        found = User.objects.filter(email=natural_key.lower()).first()
+    return {kind: refs.present(attribute, natural_key, found)}
 
 
 SECTION = Section(
