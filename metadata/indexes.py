@@ -13,6 +13,15 @@ the table's query compiler, so the planner matches the conditions and sorts the 
 
 On the custom-record table every index is also partial on `object_id = <id>`.
 
+PostgreSQL takes no statistics from a partial index (selfuncs.c skips indexes with a predicate),
+so without help a filter on a custom field is estimated at 0.5 % of the table whatever it matches,
+and the planner sorts a "filter + first page" view the slow way. Each partial expression index
+therefore gets an expression statistics object of the same name (CREATE STATISTICS ... ON (expr),
+PostgreSQL >= 14; statistics live in their own namespace), built by an ANALYZE of the primary key
+column alone, which computes every extended statistics object of the table but no other column.
+It is dropped with its index. On the custom-record table it also covers `object_id`, so the pair
+(object_id = X AND expr = v) is estimated from their joint MCV list rather than as independent.
+
 Names are `cf_<table>_<field id>_<f|s|u>_<hash of the definition>`: deterministic, at most 63
 characters, and a changed expression (a type change) gets a new name, so the sync builds the new
 index and drops the old one without comparing index definitions.
@@ -39,6 +48,7 @@ NAME_PATTERN = re.compile(r"^cf_.+_(\d+)_([fsu])_[0-9a-f]{6}$")
 class WantedIndex:
     name: str
     sql: str  # CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS ...
+    statistics: str = ""  # CREATE STATISTICS IF NOT EXISTS <name> ..., for a partial expression index
 
 
 def request_sync(definition: FieldDefinition) -> None:
@@ -62,6 +72,7 @@ def drop_now(definition: FieldDefinition) -> None:
     with connection.cursor() as cursor:
         for name in existing(definition):
             cursor.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(name)}")
+            cursor.execute(f"DROP STATISTICS IF EXISTS {connection.ops.quote_name(name)}")
 
 
 def sync(field_id: int) -> str:
@@ -82,16 +93,27 @@ def sync(field_id: int) -> str:
     for name, valid in has.items():
         if name not in wants or not valid:
             _drop(name, concurrently)
+    built = []
     for index in wants.values():
         if has.get(index.name):
             continue
         try:
             _run(index.sql if concurrently else index.sql.replace(" CONCURRENTLY", ""), concurrently)
+            built.append(index)
         except DatabaseError as error:
             # A failed concurrent build leaves an INVALID index behind: never leave it there.
             _drop(index.name, concurrently)
             _set_status(field_id, IndexStatus.FAILED, str(error).strip())
             return IndexStatus.FAILED
+    # Also for an index built before statistics objects existed: a later sync adds its statistics.
+    missing = [index for index in wants.values() if index.statistics and not _has_statistics(index.name)]
+    for index in missing:
+        _run(index.statistics, concurrently)
+    # A new non-partial expression index (sortable, standard table) has statistics of its own, which
+    # only a whole-table ANALYZE computes; on a large, stable table autovacuum may not run one for long.
+    whole = any(" WHERE " not in index.sql for index in built)
+    if missing or whole:
+        _analyze(definition, concurrently, whole=whole)
     status = IndexStatus.READY if wants else IndexStatus.NONE
     _set_status(field_id, status)
     return status
@@ -106,11 +128,23 @@ def wanted(definition: FieldDefinition) -> list[WantedIndex]:
     found = []
     if info is not None and (definition.filterable or definition.sortable):
         expression = _sql(model, custom_expression(info))
+        on_object = _custom_object_id(definition) is not None
+        # What the planner needs statistics of where only partial indexes cover the expression.
+        statistics = f"{_quote('object_id')}, ({expression})" if on_object else f"({expression})"
         if definition.filterable:
             not_null = _where(definition, f"{expression} IS NOT NULL")
-            found.append(_index(definition, "f", f"({expression})", not_null))
+            found.append(_index(definition, "f", f"({expression})", not_null, statistics=statistics))
         if definition.sortable:
-            found.append(_index(definition, "s", f"({expression}), {_quote('id')}", _where(definition)))
+            # On a standard table this index is not partial: its own statistics cover the expression.
+            found.append(
+                _index(
+                    definition,
+                    "s",
+                    f"({expression}), {_quote('id')}",
+                    _where(definition),
+                    statistics=statistics if on_object else "",
+                )
+            )
     if definition.unique:
         text = _sql(model, _key_text(definition))
         has_key = connection.ops.compose_sql(f"{_quote('custom')} ? %s", [definition.name])
@@ -168,6 +202,31 @@ def _run(sql: str, concurrently: bool) -> None:
 def _drop(name: str, concurrently: bool) -> None:
     how = "CONCURRENTLY " if concurrently else ""
     _run(f"DROP INDEX {how}IF EXISTS {_quote(name)}", concurrently)
+    _run(f"DROP STATISTICS IF EXISTS {_quote(name)}", concurrently)
+
+
+def _has_statistics(name: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_statistic_ext WHERE stxname = %s"
+            " AND stxnamespace = current_schema()::regnamespace",
+            [name],
+        )
+        return cursor.fetchone() is not None
+
+
+def _analyze(definition: FieldDefinition, concurrently: bool, *, whole: bool) -> None:
+    """Compute the statistics now rather than at the next autovacuum. Unless `whole`, a column list
+    skips the other columns and the indexes (the JSONB column's own statistics are the costly part)
+    but still builds every statistics object whose plain columns it names (an expression-only one
+    needs none, one on `object_id` needs that column). Takes only a SHARE UPDATE EXCLUSIVE lock:
+    writes go on."""
+    model, table = _model_and_table(definition)
+    if whole:
+        _run(f"ANALYZE {_quote(table)}", concurrently)
+        return
+    columns = [model._meta.pk.column] + (["object_id"] if _custom_object_id(definition) is not None else [])
+    _run(f"ANALYZE {_quote(table)} ({', '.join(_quote(c) for c in columns)})", concurrently)
 
 
 def _set_status(field_id: int, status: str, error: str = "") -> None:
@@ -224,13 +283,17 @@ def _where(definition: FieldDefinition, *conditions: str) -> str:
     return " AND ".join(f"({part})" for part in parts)
 
 
-def _index(definition, kind: str, columns: str, where: str, *, unique: bool = False) -> WantedIndex:
+def _index(
+    definition, kind: str, columns: str, where: str, *, unique: bool = False, statistics: str = ""
+) -> WantedIndex:
     _model, table = _model_and_table(definition)
     body = f"ON {_quote(table)} ({columns})" + (f" WHERE {where}" if where else "")
     digest = hashlib.sha1(f"{unique} {body}".encode()).hexdigest()[:6]
     name = f"{_name_stem(definition)}{kind}_{digest}"
     create = "CREATE UNIQUE INDEX" if unique else "CREATE INDEX"
-    return WantedIndex(name, f"{create} CONCURRENTLY IF NOT EXISTS {_quote(name)} {body}")
+    if statistics:
+        statistics = f"CREATE STATISTICS IF NOT EXISTS {_quote(name)} ON {statistics} FROM {_quote(table)}"
+    return WantedIndex(name, f"{create} CONCURRENTLY IF NOT EXISTS {_quote(name)} {body}", statistics)
 
 
 def _name_stem(definition: FieldDefinition) -> str:
