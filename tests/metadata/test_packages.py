@@ -76,13 +76,6 @@ def configure(admin):
     )  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def english():
-    """Messages are asserted in English (a tenant's users default to zh-Hans)."""
-    with translation.override("en"):
-        yield
-
-
 @pytest.fixture
 def package(alpha):
     """Alpha configured and exported; the tests then work in beta."""
