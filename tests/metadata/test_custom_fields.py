@@ -10,6 +10,7 @@ from accounts.models import User
 from crm.customers.models import Account
 from crm.customers.services import create_account, update_account
 from metadata import registry, services
+from metadata.models import FieldDefinition
 from tests.conftest import admin_of
 
 
@@ -202,3 +203,49 @@ def test_a_lookup_may_only_point_at_a_record_the_actor_can_see(admin):
     assert create_account(actor=rep, name="Child", custom={"parent": mine.pk}).account.custom == {
         "parent": mine.pk
     }
+
+
+def test_plan_limits_refuse_one_field_too_many_with_a_clear_error(admin, alpha):
+    from crm_platform.errors import LimitReached
+
+    alpha.plan = "free"  # the connection's tenant object: 50 custom fields per object
+    try:
+        for index in range(50):
+            field(admin, f"f{index}", "text")
+        with pytest.raises(LimitReached) as raised:
+            field(admin, "one_more", "text")
+        assert str(raised.value) == "The Free plan allows 50 custom fields per object; account has 50."
+        # Deleted fields count until purged: their values still sit in the records.
+        services.delete_field(actor=admin, field=FieldDefinition.objects.get(name="f0"))
+        with pytest.raises(LimitReached):
+            field(admin, "one_more", "text")
+        services.purge_field(actor=admin, field=FieldDefinition.objects.get(name="f0"))
+        assert field(admin, "one_more", "text").name == "one_more"
+        # Another object has its own allowance.
+        services.add_field(
+            actor=admin, object_key="customers.contact", name="wechat", type="text", label_en="WeChat"
+        )
+    finally:
+        alpha.plan = "standard"
+
+
+def test_the_enterprise_plan_takes_800_fields_on_one_object(admin, alpha):
+    from crm_platform.errors import LimitReached
+
+    alpha.plan = "enterprise"
+    try:
+        # 799 rows at once (the service would work too, only slower), then the 800th by the service.
+        FieldDefinition.objects.bulk_create(
+            FieldDefinition(object_key="customers.account", name=f"f{i}", type="number", label_en=f"F{i}")
+            for i in range(799)
+        )
+        registry.bump_version()
+        field(admin, "last", "number")
+        with pytest.raises(LimitReached):
+            field(admin, "one_too_many", "number")
+        values = {f"f{i}": i for i in range(799)} | {"last": 800}
+        account = save(admin, **values)
+        assert Account.objects.get(pk=account.pk).custom == values
+        assert refused(admin, f5="five") == {"custom.f5": ["Expected a whole number."]}
+    finally:
+        alpha.plan = "standard"
