@@ -59,9 +59,7 @@ def update_object(*, actor, object_key: str, **data) -> ObjectDefinition:
     require_access_admin(actor)
     _require_writable()
     allowed = {"label_en", "label_zh", "plural_en", "plural_zh", "description", "is_active"}
-    unknown = set(data) - allowed
-    if unknown:
-        raise ValidationError({key: [_("This cannot be changed.")] for key in sorted(unknown)})
+    _refuse_others(data, allowed, _("This cannot be changed."))
     with transaction.atomic(), acting_as(actor):
         definition = _object(object_key, lock=True)
         for key, value in data.items():
@@ -79,9 +77,7 @@ def add_field(*, actor, object_key: str, name: str, type: str, label_en: str, **
     """A new custom field on a standard or custom object. No DDL: values go in `custom`."""
     require_access_admin(actor)
     _require_writable()
-    unknown = set(data) - set(FIELD_ATTRIBUTES)
-    if unknown:
-        raise ValidationError({key: [_("Unknown attribute.")] for key in sorted(unknown)})
+    _refuse_others(data, set(FIELD_ATTRIBUTES), _("Unknown attribute."))
     with transaction.atomic(), acting_as(actor):
         info = registry.describe(object_key)
         _check_name(name, "name")
@@ -107,9 +103,7 @@ def change_field(*, actor, field, **data) -> FieldDefinition:
     not satisfy is refused with a report (how many records, which ones, why)."""
     require_access_admin(actor)
     _require_writable()
-    unknown = set(data) - {*FIELD_ATTRIBUTES, "type"}
-    if unknown:
-        raise ValidationError({key: [_("This cannot be changed.")] for key in sorted(unknown)})
+    _refuse_others(data, {*FIELD_ATTRIBUTES, "type"}, _("This cannot be changed."))
     with transaction.atomic(), acting_as(actor):
         definition = _field(field, lock=True)
         before = FieldDefinition(
@@ -210,9 +204,7 @@ def change_rule(*, actor, rule, **data) -> ValidationRule:
     require_access_admin(actor)
     _require_writable()
     allowed = {"condition", "message_en", "message_zh", "field", "is_active"}
-    unknown = set(data) - allowed
-    if unknown:
-        raise ValidationError({key: [_("This cannot be changed.")] for key in sorted(unknown)})
+    _refuse_others(data, allowed, _("This cannot be changed."))
     with transaction.atomic(), acting_as(actor):
         rule = ValidationRule.objects.select_for_update().get(pk=pk_of(rule))
         for key, value in data.items():
@@ -233,6 +225,13 @@ def delete_rule(*, actor, rule) -> None:
 
 
 # --- checks -----------------------------------------------------------------------------------
+
+
+def _refuse_others(data: dict, allowed: set, message: str) -> None:
+    """One field error for each attribute outside `allowed`."""
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValidationError({key: [message] for key in sorted(unknown)})
 
 
 def _require_writable() -> None:

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
 
-from metadata.filters.messages import TYPE_MESSAGES
 from metadata.packages.sections import registered
+from metadata.values import value_message
 
 FORMAT = "crm-metadata"
 VERSION = 1
@@ -74,32 +74,22 @@ def _messages(error) -> list[tuple[tuple, str]]:
     if kind == "additionalProperties":
         known = error.schema.get("properties", {})
         return [((*path, name), _("Unknown key.")) for name in error.instance if name not in known]
-    return [(path, _message(path, kind, expected))]
+    return [(path, _message(error, path, kind, expected))]
 
 
-def _message(path: tuple, kind: str, expected) -> str:
+def _message(error, path: tuple, kind: str, expected) -> str:
+    """The package's own wording where it says more; otherwise the engine's value messages."""
     if kind == "const" and path == ("format",):
         return _("Not a CRM metadata package.")
     if kind == "const":
         return _("This CRM reads package version %(version)s.") % {"version": expected}
-    if kind == "type":
-        names = expected if isinstance(expected, list) else [expected]
-        if names[0] == "object":
-            return _("Expected an object.")
-        return TYPE_MESSAGES.get(names[0], lambda: _("Invalid value."))()
+    if kind == "type" and (expected if isinstance(expected, list) else [expected])[0] == "object":
+        return _("Expected an object.")
     if kind == "enum":
         return _("Not one of the allowed values: %(values)s.") % {"values": ", ".join(map(str, expected))}
-    if kind == "pattern":
-        return _("Does not match the required format.")
-    if kind == "maxLength":
-        return _("Too long (at most %(limit)s characters).") % {"limit": expected}
-    if kind == "minLength":
-        return _("Too short (at least %(limit)s characters).") % {"limit": expected}
-    if kind == "minimum":
-        return _("Must be at least %(limit)s.") % {"limit": expected}
     if kind in ("minProperties", "maxProperties"):
         return _("Name exactly one grantee.")
-    return _("Invalid value.")
+    return value_message(error)
 
 
 def _duplicates(package: dict) -> dict[str, list[str]]:

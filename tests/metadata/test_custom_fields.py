@@ -223,7 +223,7 @@ def test_plan_limits_refuse_one_field_too_many_with_a_clear_error(admin, alpha):
         assert field(admin, "one_more", "text").name == "one_more"
         # Another object has its own allowance.
         services.add_field(
-            actor=admin, object_key="customers.contact", name="wechat", type="text", label_en="WeChat"
+            actor=admin, object_key="customers.contact", name="hobby", type="text", label_en="Hobby"
         )
     finally:
         alpha.plan = "standard"

@@ -253,13 +253,17 @@ def test_a_lookup_to_a_record_out_of_reach_is_refused_like_a_missing_one(admin):
     other_object = project(zhang, "不是伙伴")
     hidden = refused(lambda: project(zhang, "p", customer=theirs.pk, partner=their_partner.pk))
     missing = refused(lambda: project(zhang, "p", customer=10**9, partner=10**9))
-    assert hidden == missing == {"custom.customer": ["未找到客户。"], "custom.partner": ["未找到合作伙伴。"]}
+    assert (
+        hidden
+        == missing
+        == {"custom.customer": ["Account not found."], "custom.partner": ["Partner not found."]}
+    )
     with translation.override("en"):
         assert refused(lambda: project(zhang, "p", partner=their_partner.pk)) == {
             "custom.partner": ["Partner not found."]
         }
     assert refused(lambda: project(zhang, "p", partner=other_object.pk)) == {
-        "custom.partner": ["未找到合作伙伴。"]
+        "custom.partner": ["Partner not found."]
     }
     made = project(admin, "经理设的", customer=theirs.pk)  # the admin sees it: accepted
     made.owner = zhang
