@@ -8,7 +8,8 @@ The indexed expression is the filter compiler's own (`custom_expression`), compi
 the table's query compiler, so the planner matches the conditions and sorts the compiler emits:
 
 - filterable: (expr) WHERE expr IS NOT NULL, proven by the compiler's explicit IS NOT NULL;
-- sortable: (expr, id), serving ORDER BY expr, id (keyset pages) in both directions;
+- sortable: (expr, id) and (expr DESC NULLS LAST, id), serving the keyset pages of views sorted
+  either way with empty values last;
 - unique: UNIQUE ((custom ->> 'name')) WHERE custom ? 'name', the text form values.py compares.
 
 On the custom-record table every index is also partial on `object_id = <id>`.
@@ -41,7 +42,7 @@ from metadata.models import FieldDefinition, IndexStatus
 
 PREFIX = "cf_"
 TABLE_CHARS = 24  # keeps every name within PostgreSQL's 63
-NAME_PATTERN = re.compile(r"^cf_.+_(\d+)_([fsu])_[0-9a-f]{6}$")
+NAME_PATTERN = re.compile(r"^cf_.+_(\d+)_([fsdu])_[0-9a-f]{6}$")
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,18 @@ def wanted(definition: FieldDefinition) -> list[WantedIndex]:
         text = _sql(model, _key_text(definition))
         has_key = connection.ops.compose_sql(f"{_quote('custom')} ? %s", [definition.name])
         found.append(_index(definition, "u", f"({text})", _where(definition, has_key), unique=True))
+    if info is not None and definition.sortable:
+        # Views sort descending with empty values last (DESC NULLS LAST, id), an order a backward
+        # scan of the sortable index (DESC NULLS FIRST, id DESC) does not give.
+        found.append(
+            _index(
+                definition,
+                "d",
+                f"({expression}) DESC NULLS LAST, {_quote('id')}",
+                _where(definition),
+                statistics=statistics if on_object else "",
+            )
+        )
     return found
 
 
