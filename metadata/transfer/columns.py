@@ -1,0 +1,30 @@
+"""Which fields of an object one user may export or import, as registry fields.
+
+A column is named by its API path ("name", "custom.tier"), the header an export writes. Hidden
+fields (field permissions) are unknown here, so a header naming one reads like a typo and reveals
+nothing. Roll-ups are computed on read, not stored: they are neither exported nor imported.
+"""
+
+from access.permissions import FieldRules, field_rules
+from metadata import registry
+from metadata.fieldtypes import kind_of
+
+# Custom objects describe only their name; their records still have an id to update them by.
+ID_FIELD = registry.Field("id", "id", "number", "ID", "ID", standard=True, read_only=True)
+
+
+def readable_fields(info: registry.ObjectInfo, user) -> dict[str, registry.Field]:
+    """{path: field} of every stored field of `info` that `user` may read, in the registry's order."""
+    rules = field_rules(user, info.key)
+    fields = ([ID_FIELD] if info.custom else []) + info.fields
+    return {field.path: field for field in fields if _stored(field) and rules.readable(field.name)}
+
+
+def writable(rules: FieldRules, field: registry.Field) -> bool:
+    """Whether the services would let the user change `field`: custom values are changed as one
+    `custom` column there, so that is the right checked for them."""
+    return rules.writable(field.name if field.standard else "custom")
+
+
+def _stored(field: registry.Field) -> bool:
+    return field.standard or kind_of(field.type).stored
