@@ -184,4 +184,5 @@ class ValidationRule(models.Model):
         return f"{self.object_key}.{self.name}"
 
 
+from metadata.transfer.models import ImportJob  # noqa: E402,F401
 from metadata.views.models import SavedView  # noqa: E402,F401

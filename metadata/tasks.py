@@ -25,3 +25,14 @@ def sync_field_indexes(self, schema: str, field_id: int) -> str:
             return indexes.sync(field_id)
         finally:
             cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f"custom-index:{schema}:{field_id}"])
+
+
+@shared_task(acks_late=True)
+def import_records(schema: str, job_id: int) -> int:
+    """Run import job `job_id` inside tenant `schema`; returns the rows processed. A redelivery
+    resumes after the last committed batch (metadata/transfer/jobs.py)."""
+    from metadata.transfer import jobs  # jobs queues this task: imported late, not in a cycle
+
+    with schema_context(schema):
+        job = jobs.run(job_id)
+        return job.processed if job else 0
