@@ -91,17 +91,25 @@ def _custom_plural(key: str) -> str:
 
 @dataclass(frozen=True)
 class FieldRules:
-    """What one user may do with each field of one object."""
+    """What one user may do with each field of one object.
+
+    Fields are named as the registry's paths: a column ("industry") or a custom field
+    ("custom.tier"); an entry for "custom" covers every custom field the list does not name."""
 
     allowed: dict[str, str] | None  # None: every field, editable
 
+    def _entry(self, name: str) -> str | None:
+        if name in self.allowed:
+            return self.allowed[name]
+        return self.allowed.get("custom") if name.startswith("custom.") else None
+
     def readable(self, name: str) -> bool:
-        return self.allowed is None or name in SYSTEM_FIELDS or name in self.allowed
+        return self.allowed is None or name in SYSTEM_FIELDS or self._entry(name) is not None
 
     def writable(self, name: str) -> bool:
         if name in SYSTEM_FIELDS:
             return False
-        return self.allowed is None or self.allowed.get(name) == "edit"
+        return self.allowed is None or self._entry(name) == "edit"
 
 
 EVERY_FIELD = FieldRules(None)
@@ -119,7 +127,12 @@ def check_writable(user, target: Target, names: Iterable[str]) -> None:
     """Refuse, field by field, a change to fields the user may not edit (hidden ones included:
     the message does not say which are hidden and which read-only)."""
     rules = field_rules(user, target)
-    refused = {name: [_("You may not change this field.")] for name in names if not rules.writable(name)}
+    # Custom values are checked one by one when they are validated (metadata/values.py).
+    refused = {
+        name: [_("You may not change this field.")]
+        for name in names
+        if name != "custom" and not rules.writable(name)
+    }
     if refused:
         raise ValidationError(refused)
 

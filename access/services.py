@@ -114,6 +114,9 @@ def set_object_permission(*, actor, role, object: str, actions: list[str], field
         errors["actions"] = [_("Unknown actions: %(names)s.") % {"names": ", ".join(unknown)}]
     if fields is not None:
         names = {field.name for field in model._meta.concrete_fields} - SYSTEM_FIELDS
+        from metadata.registry import describe
+
+        names |= {field.path for field in describe(object).fields}  # custom fields: "custom.tier"
         bad = sorted(name for name in fields if name not in names)
         if bad:
             errors["fields"] = [_("Unknown fields: %(names)s.") % {"names": ", ".join(bad)}]

@@ -47,6 +47,6 @@ def resolver_for(object_key: str, user=None) -> ModelFieldResolver:
             # A path is readable when its first step is: "account.name" needs "account".
             def readable(path: str) -> bool:
                 first = path.split(".")[0]
-                return rules.readable(path.split(".")[1] if first == "custom" else first)
+                return rules.readable(".".join(path.split(".")[:2]) if first == "custom" else first)
 
     return ModelFieldResolver(custom_fields=types_of, readable=readable)

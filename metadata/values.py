@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
 
+from access.permissions import field_rules
 from crm.records.audit import current_actor
 from metadata import registry
 from metadata.fieldtypes import BadValue, kind_of
@@ -164,12 +165,31 @@ def clean_record(record, *, actor=None) -> None:
     if not creating:
         stored = type(record).objects.filter(pk=record.pk).values_list("custom", flat=True).first()
         previous = stored or {}
+    refused = _not_writable(info, record.custom or {}, previous, actor)
+    if refused:
+        raise ValidationError(refused)
     cleaned = clean_values(info, record.custom or {}, previous=previous, creating=creating)
     refused = lookup_errors(info, cleaned, previous=previous, actor=actor)
     if refused:
         raise ValidationError(refused)
     cleaned = complete(info, record, cleaned, creating=creating)
     record.custom = cleaned
+
+
+def _not_writable(info: registry.ObjectInfo, sent, previous: dict, actor) -> dict:
+    """Changed custom fields the actor's field permissions do not let them edit (the one check of
+    custom field permissions: every service saves custom values through here)."""
+    if actor is None or not isinstance(sent, dict):
+        return {}
+    rules = field_rules(actor, info.key)
+    if rules.allowed is None:
+        return {}
+    live = {definition.name for definition in info.custom_fields}
+    return {
+        _key(name): [_("You may not change this field.")]
+        for name, value in sent.items()
+        if name in live and previous.get(name) != value and not rules.writable(_key(name))
+    }
 
 
 def complete(info: registry.ObjectInfo, record, values: dict, *, creating: bool) -> dict:

@@ -17,13 +17,12 @@ def readable_fields(info: registry.ObjectInfo, user) -> dict[str, registry.Field
     """{path: field} of every stored field of `info` that `user` may read, in the registry's order."""
     rules = field_rules(user, info.key)
     fields = ([ID_FIELD] if info.custom else []) + info.fields
-    return {field.path: field for field in fields if _stored(field) and rules.readable(field.name)}
+    return {field.path: field for field in fields if _stored(field) and rules.readable(field.path)}
 
 
 def writable(rules: FieldRules, field: registry.Field) -> bool:
-    """Whether the services would let the user change `field`: custom values are changed as one
-    `custom` column there, so that is the right checked for them."""
-    return rules.writable(field.name if field.standard else "custom")
+    """Whether the services would let the user change `field`."""
+    return rules.writable(field.path)
 
 
 def _stored(field: registry.Field) -> bool:

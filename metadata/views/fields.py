@@ -24,7 +24,7 @@ class ViewFields:
     def field(self, path: str) -> registry.Field | None:
         """The registry's field at `path` ("industry", "custom.tier") if the user may read it."""
         found = self._by_path.get(path)
-        return found if found is not None and self.rules.readable(found.name) else None
+        return found if found is not None and self.rules.readable(found.path) else None
 
     def typed(self, path: str) -> FieldInfo | None:
         """The compiler's view of a readable field; None when it has no order (multi-select,

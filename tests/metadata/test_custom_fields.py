@@ -249,3 +249,73 @@ def test_the_enterprise_plan_takes_800_fields_on_one_object(admin, alpha):
         assert refused(admin, f5="five") == {"custom.f5": ["Expected a whole number."]}
     finally:
         alpha.plan = "standard"
+
+
+def test_field_permissions_name_custom_fields_one_by_one_through_every_door(admin):
+    from access.services import set_object_permission
+    from accounts.models import Role
+    from metadata.filters import compile_filter
+    from metadata.resolver import resolver_for
+    from metadata.transfer import export_records
+    from metadata.views.run import run_view
+    from metadata.views.services import create_view
+
+    field(admin, "tier", "text")
+    field(admin, "budget", "number")
+    field(admin, "secret", "text")
+    rep_role = Role.objects.get(code="sales_rep")
+    set_object_permission(
+        actor=admin,
+        role=rep_role,
+        object="customers.account",
+        actions=["create", "read", "update", "export"],
+        fields={"name": "edit", "custom.tier": "read", "custom.budget": "edit"},
+    )
+    rep = User.objects.create(email="fp@alpha.example", full_name="Rep", role=rep_role)
+    mine = create_account(
+        actor=admin, name="Mine", owner=rep, custom={"tier": "A", "budget": 1, "secret": "x"}
+    )
+    mine = mine.account
+    # Writing: the editable field changes, the read-only and hidden ones are refused one by one.
+    update_account(actor=rep, account=mine, custom={**mine.custom, "budget": 2})
+    with pytest.raises(ValidationError) as raised:
+        update_account(actor=rep, account=mine, custom={"tier": "B", "secret": "y", "budget": 3})
+    assert raised.value.message_dict == {
+        "custom.tier": ["You may not change this field."],
+        "custom.secret": ["You may not change this field."],
+    }
+    assert Account.objects.get(pk=mine.pk).custom == {"tier": "A", "budget": 2, "secret": "x"}
+    # Filtering on the hidden field reads as an unknown field; the readable one works.
+    resolver = resolver_for("customers.account", rep)
+    with pytest.raises(ValidationError):
+        compile_filter({"field": "custom.secret", "op": "eq", "value": "x"}, Account, resolver=resolver)
+    assert Account.objects.filter(
+        compile_filter({"field": "custom.tier", "op": "eq", "value": "A"}, Account, resolver=resolver)
+    ).exists()
+    # Views and exports leave the hidden field out: naming it reads as an unknown field.
+    with pytest.raises(ValidationError) as raised:
+        create_view(
+            actor=rep, object_key="customers.account", name="x", label_en="X", columns=["custom.secret"]
+        )
+    assert raised.value.message_dict == {"columns[0]": ["Unknown field."]}
+    view = create_view(
+        actor=rep,
+        object_key="customers.account",
+        name="mine",
+        label_en="Mine",
+        columns=["name", "custom.tier"],
+    )
+    assert run_view(rep, view).rows == [{"id": mine.pk, "name": "Mine", "custom.tier": "A"}]
+    header = next(iter(export_records(rep, "customers.account"))).lstrip("\ufeff")
+    assert "custom.tier" in header and "custom.budget" in header and "custom.secret" not in header
+    # "custom" names every custom field the list does not.
+    set_object_permission(
+        actor=admin,
+        role=rep_role,
+        object="customers.account",
+        actions=["read", "export"],
+        fields={"name": "read", "custom": "read"},
+    )
+    rep = User.objects.get(pk=rep.pk)  # rights are read once per user object
+    header = next(iter(export_records(rep, "customers.account"))).lstrip("\ufeff")
+    assert "custom.secret" in header and "custom.tier" in header
