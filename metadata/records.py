@@ -45,7 +45,7 @@ def create_record(actor, object_key: str, name: str, *, custom=None, owner=None,
     with transaction.atomic(), acting_as(actor):
         record = CustomRecord(object=info.definition, name=name, custom=custom or {})
         record.place(owner=owner or actor, channel_node=channel_node)
-        _validated(actor, record)
+        validated(record)  # custom values cleaned for the actor of acting_as: lookups in scope
         record.save()
         ensure_placed_within_scope(actor, record)
         publish(f"{info.key}.created", record, object=info.key)
@@ -64,7 +64,7 @@ def update_record(actor, record: CustomRecord, **changes) -> CustomRecord:
         check_writable(actor, info.key, changes)
         for name, value in changes.items():
             setattr(record, name, value)
-        _validated(actor, record)
+        validated(record)  # custom values cleaned for the actor of acting_as: lookups in scope
         record.save()
         publish(f"{info.key}.updated", record, object=info.key, fields=sorted(changes))
         return record
@@ -132,24 +132,6 @@ def _scoped(actor, info: registry.ObjectInfo, pk, *, for_update: bool = False):
     if for_update and pk is not None and records.visible_to(actor).filter(pk=pk).exists():
         raise PermissionDenied(_("You may not change this %(object)s.") % {"object": info.label()})
     raise NotFound(_("%(object)s not found.") % {"object": capfirst(info.label())})
-
-
-def _validated(actor, record: CustomRecord) -> None:
-    """`validated`, with the custom values cleaned for `actor` so lookups respect their scope."""
-    from metadata.values import clean_record
-
-    errors: dict[str, list] = {}
-    try:
-        validated(record, exclude=["custom"])
-    except ValidationError as error:
-        errors.update(error.message_dict)
-    try:
-        clean_record(record, actor=actor)
-    except ValidationError as error:
-        for key, messages in error.message_dict.items():
-            errors.setdefault(key, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
 
 
 def _lookup_problem(actor, snap, target: str | None, value) -> str | None:
