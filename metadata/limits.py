@@ -45,3 +45,16 @@ def require_room_for_rule(info, used: int) -> None:
             _("The %(plan)s plan allows %(limit)s validation rules per object.")
             % {"plan": plan.name, "limit": plan.validation_rules_per_object}
         )
+
+
+def require_room_for_view(info) -> None:
+    """Every view of the object counts, private ones included: each is a row the tenant keeps."""
+    from metadata.views.models import SavedView
+
+    plan = _plan()
+    used = SavedView.objects.filter(object_key=info.key).count()
+    if used >= plan.views_per_object:
+        raise LimitReached(
+            _("The %(plan)s plan allows %(limit)s saved views per object; %(object)s has %(used)s.")
+            % {"plan": plan.name, "limit": plan.views_per_object, "object": info.label(), "used": used}
+        )

@@ -6,7 +6,7 @@ for the field's indexes to be brought in line after commit.
 """
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
@@ -44,7 +44,7 @@ RESERVED = frozenset({"id", "pk", "custom", "object", "owner", "created_at", "up
 def create_object(*, actor, name: str, label_en: str, **data) -> ObjectDefinition:
     """A new custom object, "custom.<name>", with a name field and no custom fields yet."""
     require_access_admin(actor)
-    _require_writable()
+    tenant_services.require_writable()
     with transaction.atomic(), acting_as(actor):
         limits.require_room_for_object()
         definition = ObjectDefinition(name=name, label_en=label_en, **data)
@@ -57,7 +57,7 @@ def create_object(*, actor, name: str, label_en: str, **data) -> ObjectDefinitio
 
 def update_object(*, actor, object_key: str, **data) -> ObjectDefinition:
     require_access_admin(actor)
-    _require_writable()
+    tenant_services.require_writable()
     allowed = {"label_en", "label_zh", "plural_en", "plural_zh", "description", "is_active"}
     _refuse_others(data, allowed, _("This cannot be changed."))
     with transaction.atomic(), acting_as(actor):
@@ -76,7 +76,7 @@ def update_object(*, actor, object_key: str, **data) -> ObjectDefinition:
 def add_field(*, actor, object_key: str, name: str, type: str, label_en: str, **data) -> FieldDefinition:
     """A new custom field on a standard or custom object. No DDL: values go in `custom`."""
     require_access_admin(actor)
-    _require_writable()
+    tenant_services.require_writable()
     _refuse_others(data, set(FIELD_ATTRIBUTES), _("Unknown attribute."))
     with transaction.atomic(), acting_as(actor):
         info = registry.describe(object_key)
@@ -102,7 +102,7 @@ def change_field(*, actor, field, **data) -> FieldDefinition:
     """Change a field's labels, rules, choices, type or indexing. A change the stored values would
     not satisfy is refused with a report (how many records, which ones, why)."""
     require_access_admin(actor)
-    _require_writable()
+    tenant_services.require_writable()
     _refuse_others(data, {*FIELD_ATTRIBUTES, "type"}, _("This cannot be changed."))
     with transaction.atomic(), acting_as(actor):
         definition = _field(field, lock=True)
@@ -136,7 +136,7 @@ def _recompute_formulas(object_key: str) -> None:
 def delete_field(*, actor, field) -> FieldDefinition:
     """Hide the field everywhere; its values stay in the records until `purge_field`."""
     require_access_admin(actor)
-    _require_writable()
+    tenant_services.require_writable()
     with transaction.atomic(), acting_as(actor):
         definition = _field(field, lock=True)
         if definition.deleted_at is None:
@@ -149,7 +149,7 @@ def delete_field(*, actor, field) -> FieldDefinition:
 
 def restore_field(*, actor, field) -> FieldDefinition:
     require_access_admin(actor)
-    _require_writable()
+    tenant_services.require_writable()
     with transaction.atomic(), acting_as(actor):
         definition = _field(field, lock=True)
         if definition.deleted_at is not None:
@@ -166,7 +166,7 @@ def purge_field(*, actor, field) -> int:
     """Remove a deleted field's values from every record and the definition itself; returns how
     many records held a value."""
     require_access_admin(actor)
-    _require_writable()
+    tenant_services.require_writable()
     with transaction.atomic(), acting_as(actor):
         definition = _field(field, lock=True)
         if definition.deleted_at is None:
@@ -185,7 +185,7 @@ def purge_field(*, actor, field) -> int:
 def add_rule(*, actor, object_key: str, name: str, condition: str, message_en: str, **data) -> ValidationRule:
     """A validation rule: records for which `condition` is true are refused with the message."""
     require_access_admin(actor)
-    _require_writable()
+    tenant_services.require_writable()
     with transaction.atomic(), acting_as(actor):
         info = registry.describe(object_key)
         limits.require_room_for_rule(info, len(info.snapshot.rules.get(object_key, [])))
@@ -202,7 +202,7 @@ def add_rule(*, actor, object_key: str, name: str, condition: str, message_en: s
 
 def change_rule(*, actor, rule, **data) -> ValidationRule:
     require_access_admin(actor)
-    _require_writable()
+    tenant_services.require_writable()
     allowed = {"condition", "message_en", "message_zh", "field", "is_active"}
     _refuse_others(data, allowed, _("This cannot be changed."))
     with transaction.atomic(), acting_as(actor):
@@ -218,7 +218,7 @@ def change_rule(*, actor, rule, **data) -> ValidationRule:
 
 def delete_rule(*, actor, rule) -> None:
     require_access_admin(actor)
-    _require_writable()
+    tenant_services.require_writable()
     with transaction.atomic(), acting_as(actor):
         ValidationRule.objects.filter(pk=pk_of(rule)).delete()
         registry.bump_version()
@@ -232,12 +232,6 @@ def _refuse_others(data: dict, allowed: set, message: str) -> None:
     unknown = set(data) - allowed
     if unknown:
         raise ValidationError({key: [message] for key in sorted(unknown)})
-
-
-def _require_writable() -> None:
-    tenant = getattr(connection, "tenant", None)
-    if tenant is not None and hasattr(tenant, "is_writable"):
-        tenant_services.require_writable(tenant)
 
 
 def _object(object_key: str, *, lock: bool = False) -> ObjectDefinition:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
@@ -83,8 +83,13 @@ def _refill_ready_schemas() -> None:
         refill_ready_schemas.delay()
 
 
-def require_writable(tenant: Tenant) -> None:
-    """Called by every write service: a suspended tenant keeps reading but changes nothing."""
+def require_writable(tenant: Tenant | None = None) -> None:
+    """Called by every write service: a suspended tenant keeps reading but changes nothing.
+    Without `tenant`, the tenant the connection is in (none in the public schema: no check)."""
+    if tenant is None:
+        tenant = getattr(connection, "tenant", None)
+        if not isinstance(tenant, Tenant):
+            return
     if not tenant.is_writable:
         raise TenantReadOnly()
 

@@ -7,7 +7,7 @@ a role's default, is for administrators. Only the owner or an administrator chan
 """
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from access.permissions import can, is_access_admin, require
@@ -17,9 +17,9 @@ from crm.records.audit import acting_as
 from crm.records.inputs import pk_of
 from crm_platform.errors import NotFound, PermissionDenied
 from metadata import registry
+from metadata.limits import require_room_for_view
 from metadata.views.check import check_definition
 from metadata.views.fields import ViewFields
-from metadata.views.limits import require_room_for_view
 from metadata.views.models import SavedView, ViewKind, Visibility
 from metadata.views.schema import check_shape
 from metadata.views.visibility import visible_views
@@ -50,7 +50,7 @@ BUILT_IN_COLUMNS = 8
 
 def create_view(*, actor, object_key: str, **data) -> SavedView:
     """A new view of `object_key` owned by `actor`; ValidationError per field, LimitReached."""
-    _require_writable()
+    tenant_services.require_writable()
     with transaction.atomic(), acting_as(actor):
         info = registry.describe(object_key)
         require(actor, info.key, "read")
@@ -64,7 +64,7 @@ def create_view(*, actor, object_key: str, **data) -> SavedView:
 
 def change_view(*, actor, view, **data) -> SavedView:
     """Change any part of a view's definition (not its object or owner)."""
-    _require_writable()
+    tenant_services.require_writable()
     with transaction.atomic(), acting_as(actor):
         found = _owned(actor, view, lock=True)
         _apply(found, data, actor)
@@ -74,7 +74,7 @@ def change_view(*, actor, view, **data) -> SavedView:
 
 
 def delete_view(*, actor, view) -> None:
-    _require_writable()
+    tenant_services.require_writable()
     with transaction.atomic(), acting_as(actor):
         _owned(actor, view, lock=True).delete()
 
@@ -196,9 +196,3 @@ def _owned(actor, view, *, lock: bool) -> SavedView:
     if not is_access_admin(actor) and found.owner_id != getattr(actor, "pk", None):
         raise PermissionDenied(_("Only the view's owner or an administrator may change it."))
     return found
-
-
-def _require_writable() -> None:
-    tenant = getattr(connection, "tenant", None)
-    if tenant is not None and hasattr(tenant, "is_writable"):
-        tenant_services.require_writable(tenant)

@@ -398,7 +398,7 @@ def test_fields_unknown_or_unfit_for_their_use_are_refused_one_by_one(admin):
 
 def test_the_plan_limits_views_per_object(admin, monkeypatch):
     tiny = Plan("tiny", "Tiny", 50, 3, 2, 10)
-    monkeypatch.setattr("metadata.views.limits.plan_of", lambda tenant: tiny)
+    monkeypatch.setattr("metadata.limits.plan_of", lambda tenant: tiny)
     view(admin)
     view(admin)
     with translation.override("en"), pytest.raises(LimitReached) as raised:
