@@ -25,7 +25,8 @@ class ApiToken(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    # Required: every token expires (at most a year after it is issued, see api/tokens.py).
+    expires_at = models.DateTimeField(_("expires at"))
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 

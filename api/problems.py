@@ -5,12 +5,15 @@
 
 Service functions raise Django's ValidationError (a dict of field -> messages) or one of the
 errors in `crm_platform.errors`; this handler maps both, and DRF's own, into that shape.
+Middleware, which has no DRF renderer, answers the same body with `problem_response`.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -38,6 +41,16 @@ def _error(field: str, item) -> dict:
     return {"field": field or None, "code": getattr(item, "code", "invalid"), "message": str(item)}
 
 
+def problem_body(status: int, kind: str, title: str, detail: str = "", errors: list | None = None) -> dict:
+    """The one shape of a problem document."""
+    body = {"type": PROBLEM_BASE + kind, "title": str(title), "status": status}
+    if detail:
+        body["detail"] = str(detail)
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
 def problem(
     status: int,
     kind: str,
@@ -46,13 +59,33 @@ def problem(
     errors: list | None = None,
     headers: dict | None = None,
 ) -> Response:
-    body = {"type": PROBLEM_BASE + kind, "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    if errors is not None:
-        body["errors"] = errors
+    body = problem_body(status, kind, title, detail, errors)
     response = Response(body, status=status, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
     return response
+
+
+def problem_response(
+    status: int, kind: str, title: str, detail: str = "", headers: dict | None = None
+) -> JsonResponse:
+    """The same document as a plain Django response, for middleware (no DRF content negotiation)."""
+    return JsonResponse(
+        problem_body(status, kind, title, detail),
+        status=status,
+        headers=headers,
+        content_type=PROBLEM_CONTENT_TYPE,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def request_too_large(limit: int) -> dict:
+    """The 413 problem's arguments: the same from api/limits.py's Content-Length check and from
+    Django's own (RequestDataTooBig, raised where a body is read past DATA_UPLOAD_MAX_MEMORY_SIZE)."""
+    return {
+        "status": 413,
+        "kind": "request-too-large",
+        "title": _("Request too large"),
+        "detail": _("The request body is larger than the %(limit)d bytes accepted.") % {"limit": limit},
+    }
 
 
 def _from_django_validation(exc: DjangoValidationError) -> exceptions.ValidationError:
@@ -81,6 +114,10 @@ def _from_unique_violation(exc: IntegrityError) -> exceptions.ValidationError | 
 
 
 def problem_exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        # Reading the body (a multipart parse, the session CSRF check, an idempotency fingerprint)
+        # went past DATA_UPLOAD_MAX_MEMORY_SIZE; Django alone would answer 400.
+        return problem(**request_too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
     if isinstance(exc, IntegrityError):
         exc = _from_unique_violation(exc) or exc
     if isinstance(exc, DjangoValidationError):

@@ -1,5 +1,6 @@
 """The plans a tenant can be on and what each allows. Stripe prices attach to these codes; the
-limits are enforced in the service layer (metadata/limits.py for the metadata engine)."""
+limits are enforced in the service layer (metadata/limits.py for the metadata engine); the API
+rate limit by middleware (api/limits.py)."""
 
 from dataclasses import dataclass
 
@@ -14,14 +15,17 @@ class Plan:
     custom_objects: int
     views_per_object: int
     validation_rules_per_object: int
+    # Requests per minute to /api/ and /graphql, shared by all of a tenant's callers (api/limits.py).
+    # Defaulted so a plan written without it (a test's stand-in plan) gets the standard budget.
+    api_requests_per_minute: int = 1200
 
 
 PLANS = {
     plan.code: plan
     for plan in (
-        Plan("free", _("Free"), 50, 3, 20, 10),
-        Plan("standard", _("Standard"), 300, 30, 200, 50),
-        Plan("enterprise", _("Enterprise"), 800, 300, 1000, 200),
+        Plan("free", _("Free"), 50, 3, 20, 10, 120),
+        Plan("standard", _("Standard"), 300, 30, 200, 50, 1200),
+        Plan("enterprise", _("Enterprise"), 800, 300, 1000, 200, 6000),
     )
 }
 DEFAULT_PLAN = "standard"

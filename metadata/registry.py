@@ -9,6 +9,8 @@ every process load the new definitions on its next look-up.
 
 import uuid
 from collections import OrderedDict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from threading import Lock
@@ -115,6 +117,9 @@ def current_version() -> tuple[int, uuid.UUID | None]:
 def bump_version() -> int:
     """Invalidate every cached definition of this tenant (call inside the changing transaction)."""
     stamp = uuid.uuid4()
+    pins = _pinned.get()
+    if pins is not None:
+        pins.pop(connection.schema_name, None)
     updated = MetadataState.objects.filter(pk=1).update(version=F("version") + 1, stamp=stamp)
     if not updated:
         MetadataState.objects.create(pk=1, version=2, stamp=stamp)
@@ -123,10 +128,34 @@ def bump_version() -> int:
 
 _cache: OrderedDict[tuple, Snapshot] = OrderedDict()
 _cache_lock = Lock()
+# Snapshots pinned for the unit of work under way (a request): schema -> Snapshot.
+_pinned: ContextVar[dict | None] = ContextVar("metadata_pinned", default=None)
+
+
+@contextmanager
+def pinned():
+    """Within this block each tenant's snapshot is read once: a request sees one metadata version
+    and pays one version query, however many fields and objects it looks up. A definition
+    change inside the block (`bump_version`) unpins, so the change's own work sees it."""
+    token = _pinned.set({})
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
 
 
 def snapshot() -> Snapshot:
     """The current tenant's definitions at its current version."""
+    pins = _pinned.get()
+    if pins is not None and connection.schema_name in pins:
+        return pins[connection.schema_name]
+    loaded = _current_snapshot()
+    if pins is not None:
+        pins[connection.schema_name] = loaded
+    return loaded
+
+
+def _current_snapshot() -> Snapshot:
     version, stamp = current_version()
     key = (connection.schema_name, stamp)
     with _cache_lock:
@@ -158,10 +187,13 @@ def _load(version: int) -> Snapshot:
 
 @cache
 def standard_models() -> dict[str, type[models.Model]]:
-    """Every standard object: concrete models with a `custom` JSON column, keyed "app.model"."""
+    """Every standard object: concrete models with a `custom` JSON column, keyed "app.model".
+    The audit trail's event models copy that column but are history, not objects."""
+    from pghistory.models import Event
+
     found = {}
     for model in apps.get_models():
-        if model._meta.label_lower == "metadata.customrecord":
+        if model._meta.label_lower == "metadata.customrecord" or issubclass(model, Event):
             continue
         try:
             column = model._meta.get_field("custom")
@@ -207,6 +239,10 @@ def unknown_object(key: str) -> ValidationError:
 
 
 # --- fields -----------------------------------------------------------------------------------
+
+
+# Custom objects describe only their name; their records still have an id to find them by.
+ID_FIELD = Field("id", "id", "number", "ID", "ID", standard=True, read_only=True)
 
 
 def custom_field(definition: FieldDefinition) -> Field:

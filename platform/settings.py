@@ -5,6 +5,7 @@ development runner (`dev.py`) sets DEBUG=1 and a local database explicitly.
 """
 
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import dj_database_url
 
@@ -78,6 +79,7 @@ TENANT_APPS = [
     "pgtrigger",
     "pghistory",
     *CRM_APPS,
+    "api",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -96,6 +98,7 @@ MIDDLEWARE = [
     "crm_platform.observability.RequestContextMiddleware",
     "crm_platform.health.HealthCheckMiddleware",
     "tenants.middleware.TenantHostMiddleware",
+    "metadata.middleware.PinnedMetadataMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -103,6 +106,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Per-tenant API rate limit and body size: after host routing (the tenant) and the locale
+    # (the language of its problem documents).
+    "api.limits.ApiLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenants.middleware.SuspendedTenantMiddleware",
@@ -168,6 +174,7 @@ TENANT_JOBS = {
     "crm.contracts.renewals.remind_renewals": 24 * 3600,
     "crm.contracts.renewals.expire_contracts": 24 * 3600,
     "crm.dealers.registrations.expire_registrations": 24 * 3600,
+    "api.idempotency.purge_expired_keys": 3600,
 }
 CELERY_BEAT_SCHEDULE = {
     job: {"task": "tenants.tasks.fan_out", "schedule": seconds, "args": [job]}
@@ -178,6 +185,35 @@ READY_SCHEMAS = env.integer("READY_SCHEMAS", 3)
 # A tree move re-placing more records than this runs in the background (access/rescope.py).
 RESCOPE_INLINE_LIMIT = env.integer("RESCOPE_INLINE_LIMIT", 10_000)
 CELERY_TASK_SERIALIZER = "json"
+
+
+def _cache() -> dict:
+    """Redis at REDIS_URL, else the Celery broker when that is Redis: the API rate-limit counters
+    (api/limits.py) must be shared by every web process. Without Redis (a fresh machine running
+    the demo) a per-process memory cache, where each process counts on its own."""
+    url = env.text("REDIS_URL")
+    if not url and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        url = CELERY_BROKER_URL
+    elif not url and CELERY_BROKER_URL.startswith("redis+socket://"):
+        # Kombu's Unix-socket form (dev.py's embedded Redis); redis-py spells it unix://?db=N.
+        path, _, query = CELERY_BROKER_URL.removeprefix("redis+socket://").partition("?")
+        url = f"unix://{path}?db={parse_qs(query).get('virtual_host', ['0'])[0]}"
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        # An unreachable Redis must cost a request little: the rate limit lets requests through
+        # when the cache fails, but only once the connection attempt gives up.
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+
+
+CACHES = {"default": _cache()}
+# The largest request body /api/ and /graphql accept, by Content-Length (api/limits.py).
+API_MAX_BODY_BYTES = env.integer("API_MAX_BODY_BYTES", 5 * 1024 * 1024)
+# Django's own cap on a body read into memory: the same, so one limit holds whichever reads it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
@@ -226,8 +262,16 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Bearer first: DRF takes the 401 challenge (WWW-Authenticate) from the first class. Sessions
+    # still enforce CSRF on unsafe methods; bearer tokens need none (a browser never sends them).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "api.permissions.TokenScopes",
+    ],
     "UNAUTHENTICATED_USER": None,
 }
 

@@ -8,4 +8,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", views.home, name="home"),
     path("accounts/", include("accounts.urls")),
+    path("api/", include("api.urls")),
 ]

@@ -31,6 +31,15 @@ def tenant_client(tenant) -> Client:
     return Client(HTTP_HOST=host(tenant.slug))
 
 
+def signed_in(tenant, user=None) -> Client:
+    """A client of `tenant`'s host with a session of `user` (default: the tenant's admin); the
+    session lives in the tenant's schema, so it is made there."""
+    client = tenant_client(tenant)
+    with tenant_context(tenant):
+        client.force_login(user or User.objects.get(is_superuser=True))
+    return client
+
+
 def public_client() -> Client:
     return Client(HTTP_HOST=settings.BASE_DOMAIN)
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.records.models import Attachment, NumberSequence, Reminder
-from crm_platform.errors import NotFound, PermissionDenied
+from crm_platform.errors import Conflict, NotFound, PermissionDenied
 
 # Per-file cap for attachments; larger files belong in object storage.
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
@@ -165,3 +165,28 @@ def attachments_of(record: models.Model):
     return Attachment.objects.filter(
         content_type=ContentType.objects.get_for_model(record), object_id=record.pk
     )
+
+
+def delete_record(principal, model: type[models.Model], pk, *, object_key: str | None = None) -> None:
+    """Delete a standard record `principal` may delete, publishing "<object>.deleted" after
+    commit. A record others still point at (a contact with follow-ups, an account with
+    contracts) is refused as a conflict, naming what holds it, and nothing is deleted."""
+    from access.permissions import require
+    from crm.records.audit import acting_as
+    from crm.records.events import publish
+    from tenants.services import require_writable
+
+    require_writable()
+    key = object_key or model._meta.label_lower
+    require(principal, key, "delete")
+    with transaction.atomic(), acting_as(principal):
+        record = get_for(principal, model, pk, for_update=True)
+        publish(f"{model._meta.model_name}.deleted", record)  # delivered only if the delete commits
+        try:
+            with transaction.atomic():
+                record.delete()
+        except models.ProtectedError as error:
+            held_by = sorted({str(obj._meta.verbose_name_plural) for obj in error.protected_objects})
+            raise Conflict(
+                _("Other records still refer to this one: %(objects)s.") % {"objects": ", ".join(held_by)}
+            ) from None

@@ -6,7 +6,7 @@ exported, read and saved like a standard one.
     start_import(user, "customers.account", csv_text)  # an ImportJob a client polls
 
 Exports go through the one scope filter and the filter compiler; imports through each object's
-services (adapters.py). Cells are read and written by field type (cells.py).
+services (metadata/writers.py). Cells are read and written by field type (cells.py).
 """
 
 from metadata.transfer.export import export_records

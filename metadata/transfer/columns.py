@@ -9,8 +9,7 @@ from access.permissions import FieldRules, field_rules
 from metadata import registry
 from metadata.fieldtypes import kind_of
 
-# Custom objects describe only their name; their records still have an id to update them by.
-ID_FIELD = registry.Field("id", "id", "number", "ID", "ID", standard=True, read_only=True)
+ID_FIELD = registry.ID_FIELD
 
 
 def readable_fields(info: registry.ObjectInfo, user) -> dict[str, registry.Field]:

@@ -1,7 +1,7 @@
 """Importing records from CSV through the services, row by row.
 
 The header names registry fields by API path, as an export writes them. Each row is read into the
-fields' types and saved by the object's service (adapters.py) in a savepoint of its own: a bad row
+fields' types and saved by the object's service (metadata/writers.py) in a savepoint of its own: a bad row
 is reported where it is (``rows[17].custom.tier``, rows counted from 1 after the header) and the
 others go on. Columns the services do not take (id, times, owner and placement, computed fields)
 are read past and listed in the report as ignored: records are placed like any record the
@@ -16,13 +16,11 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models.fields.json import KeyTextTransform
 from django.utils.translation import gettext as _
 
 from access.permissions import field_rules, require
 from crm_platform.errors import ServiceError
-from metadata import registry
-from metadata.transfer.adapters import Adapter, adapter_for
+from metadata import registry, writers
 from metadata.transfer.cells import BadCell, parse
 from metadata.transfer.columns import readable_fields, writable
 
@@ -92,7 +90,10 @@ class Importer:
     def __init__(self, user, object_key: str, header: list[str], *, mode: str, key: str | None):
         self.user = user
         self.info = registry.describe(object_key)
-        self.adapter: Adapter = adapter_for(self.info)
+        self.adapter = writers.writer_for(self.info)
+        if self.adapter.create is None:
+            message = _("%(object)s cannot be imported yet.") % {"object": self.info.label()}
+            raise ValidationError({"object": [message]})
         if mode == "create":  # upserts are checked row by row by the services, create or update
             require(user, self.info.key, "create")
         self.mode, self.key = mode, key
@@ -215,11 +216,7 @@ class Importer:
         """The visible record the row updates (upsert), or None to create one."""
         if self.key_field is None or key_value is None:
             return None
-        records = self.info.queryset().visible_to(self.user)
-        if self.key_field.path == "id":
-            return records.filter(pk=key_value).first()
-        text = KeyTextTransform(self.key_field.name, "custom")
-        return records.annotate(_import_key=text).filter(_import_key=str(key_value)).first()
+        return writers.match(self.user, self.info, self.key_field, key_value)
 
 
 KEEP = object()

@@ -16,6 +16,7 @@ class ViewFields:
 
     def __init__(self, object_key: str, user):
         self.object = registry.describe(object_key)
+        self.user = user
         self.model = self.object.model
         self.resolver = resolver_for(object_key, user)
         self.rules = field_rules(user, self.object.key)

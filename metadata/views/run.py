@@ -6,19 +6,17 @@ serves the ORDER BY. Fields the viewer may not read are left out of the columns 
 filter naming one is refused, since matching on it would reveal its values.
 """
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import F
-from django.db.models.fields.json import KeyTransform
 from django.utils.translation import gettext as _
 
 from crm_platform.errors import NotFound
-from metadata.filters import FilterContext, compile_filter
+from metadata import query
+from metadata.filters import FilterContext
 from metadata.filters.dates import midnight
-from metadata.filters.fields import DATE, DATETIME, FieldInfo
-from metadata.views import cursor
+from metadata.filters.fields import DATE, DATETIME
+from metadata.query import Page
 from metadata.views.fields import ViewFields, expression
 from metadata.views.visibility import may_see
 
@@ -26,62 +24,25 @@ MAX_LIMIT = 200
 MAX_CALENDAR_ENTRIES = 1000
 
 
-@dataclass(frozen=True)
-class Page:
-    rows: list[dict]  # {"id": ..., column path: value, ...}
-    next_cursor: str | None  # None on the last page
-
-
 def records_of(user, view) -> tuple[ViewFields, object]:
     """(the viewer's fields, the queryset of the view's records for `user`): scope and filter."""
     if not may_see(user, view):
         raise NotFound(_("View not found."))
-    fields = ViewFields(view.object_key, user)
-    queryset = fields.object.queryset().visible_to(user)
-    if view.filter:
-        context = FilterContext(user=user)
-        queryset = queryset.filter(compile_filter(view.filter, fields.model, context, fields.resolver))
-    return fields, queryset
+    return query.scoped(user, view.object_key, view.filter)
 
 
-@dataclass(frozen=True)
-class SortKey:
-    alias: str  # the annotation holding the value
-    path: str
-    direction: str
-    info: FieldInfo
-
-
-def sort_keys(fields: ViewFields, view) -> list[SortKey]:
+def sort_keys(fields: ViewFields, view) -> list[query.SortKey]:
     """The view's sort as the viewer may use it: hidden or deleted fields dropped."""
-    keys = []
-    for item in view.sort:
-        info = fields.typed(item["field"])
-        if info is not None:
-            direction = item.get("direction", "asc")
-            keys.append(SortKey(f"view_sort_{len(keys)}", item["field"], direction, info))
-    return keys
+    return query.sort_keys(fields, view.sort)
 
 
 def run_view(user, view, *, after: str | None = None, limit: int = 50) -> Page:
     """One page of the view's records as `user` sees them; `after` is the previous page's cursor."""
     fields, queryset = records_of(user, view)
     limit = max(1, min(int(limit), MAX_LIMIT))
-    keys = sort_keys(fields, view)
-    signature = [[key.path, key.direction] for key in keys]
-    queryset = queryset.annotate(**{key.alias: expression(key.info) for key in keys})
-    if after:
-        values, last_id = cursor.decode(after, signature, [key.info.type for key in keys])
-        queryset = queryset.filter(cursor.rows_after([(k.alias, k.direction) for k in keys], values, last_id))
-    ordering = [getattr(F(key.alias), key.direction)(nulls_last=True) for key in keys]
-    queryset = queryset.order_by(*ordering, "pk")
-    aliases = [key.alias for key in keys]
-    rows = selected(fields, view, queryset, extra=aliases)[: limit + 1]
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = cursor.encode(signature, [rows[-1][alias] for alias in aliases], rows[-1]["id"])
-    return Page([{k: v for k, v in row.items() if k not in aliases} for row in rows], next_cursor)
+    return query.page(
+        fields, queryset, sort_keys(fields, view), columns_of(fields, view), after=after, limit=limit
+    )
 
 
 def calendar_entries(
@@ -102,35 +63,13 @@ def calendar_entries(
     return list(selected(fields, view, queryset, extra=["calendar_date"])[:limit])
 
 
+def columns_of(fields: ViewFields, view) -> list:
+    """The view's columns the viewer may read (hidden or deleted ones dropped)."""
+    return query.readable_columns(fields, view.columns)
+
+
 def selected(fields: ViewFields, view, queryset, *, extra=()):
-    """`queryset` as dicts of id, the view's readable columns (custom ones read from `custom`,
-    typed as stored), and the `extra` annotations."""
-    standard, custom = [], {}
-    for path in view.columns:
-        field = fields.field(path)
-        if field is None:
-            continue  # hidden from this viewer, or deleted since the view was saved
-        if field.standard:
-            if field.name != "id":
-                standard.append(field.name)
-        else:
-            custom[path] = KeyTransform(field.name, "custom")
-    aliases = {f"view_col_{i}": value for i, value in enumerate(custom.values())}
-    names = dict(zip(aliases, custom, strict=True))
-    queryset = queryset.annotate(**aliases).values("id", *standard, *aliases, *extra)
-    return _Renamed(queryset, names)
-
-
-class _Renamed:
-    """A sliceable wrapper giving custom columns back their paths ("custom.tier")."""
-
-    def __init__(self, queryset, names: dict):
-        self.queryset, self.names = queryset, names
-
-    def __getitem__(self, index):
-        return [
-            {self.names.get(key, key): value for key, value in row.items()} for row in self.queryset[index]
-        ]
+    return query.selected(columns_of(fields, view), queryset, extra=extra)
 
 
 def _bound(value, kind: str):

@@ -1,0 +1,60 @@
+"""Reading a list request's query string into the one query the records are read with:
+
+    ?filter={"field": "custom.tier", "op": "eq", "value": "gold"}   the filter language, as JSON
+    &sort=-custom.score,name                                         "-" for descending
+    &fields=name,custom.tier                                         default: every readable field
+    &limit=50&after=<cursor>                                         keyset pagination
+
+Every problem is a field error on the parameter it is in, all of them at once.
+"""
+
+import json
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class ListParams:
+    filter: dict | None
+    sort: list[dict]
+    fields: list[str] | None
+    limit: int
+    after: str | None
+
+
+def list_params(query) -> ListParams:
+    errors = {}
+    filter = None
+    if query.get("filter"):
+        try:
+            filter = json.loads(query["filter"])
+        except ValueError:
+            errors["filter"] = [_("Send the filter as JSON in the filter language.")]
+        else:
+            if not isinstance(filter, dict):
+                errors["filter"] = [_("Send the filter as JSON in the filter language.")]
+    sort = [
+        {"field": item.lstrip("-"), "direction": "desc" if item.startswith("-") else "asc"}
+        for item in _names(query.get("sort"))
+    ]
+    fields = _names(query.get("fields")) or None
+    limit = DEFAULT_LIMIT
+    if query.get("limit"):
+        try:
+            limit = int(query["limit"])
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= MAX_LIMIT:
+            errors["limit"] = [_("A whole number from 1 to %(max)s.") % {"max": MAX_LIMIT}]
+    if errors:
+        raise ValidationError(errors)
+    return ListParams(filter, sort, fields, limit, query.get("after") or None)
+
+
+def _names(text: str | None) -> list[str]:
+    return [name.strip() for name in (text or "").split(",") if name.strip()]
