@@ -13,4 +13,9 @@ urlpatterns = [
     path("v1/records/<str:object_key>", records.RecordsView.as_view(), name="records"),
     path("v1/records/<str:object_key>/bulk", bulk.BulkView.as_view(), name="records-bulk"),
     path("v1/records/<str:object_key>/<int:pk>", records.RecordView.as_view(), name="record"),
+    path(
+        "v1/records/<str:object_key>/<int:pk>/<str:action>",
+        records.RecordActionView.as_view(),
+        name="record-action",
+    ),
 ]

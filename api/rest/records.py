@@ -2,12 +2,13 @@
 
     GET    /api/v1/records/<object>             list: filter, sort, fields, keyset pages
     POST   /api/v1/records/<object>             create                  (Idempotency-Key)
+    POST   /api/v1/records/<object>/<id>/<action>   claim, convert, confirm...  (Idempotency-Key)
     GET    /api/v1/records/<object>/<id>        one record, with its ETag
     PATCH  /api/v1/records/<object>/<id>        change some fields      (If-Match)
     DELETE /api/v1/records/<object>/<id>        delete                  (If-Match)
 
 Thin on purpose: reading goes through metadata/query.py (the scope filter and the filter
-compiler), writing through metadata/writers.py (the object's services).
+compiler), writing through metadata/writers.py (the object's services), actions through metadata/actions.py.
 """
 
 from django.core.exceptions import ValidationError
@@ -23,7 +24,7 @@ from api.rest import representation
 from api.rest.inputs import writer_values
 from api.rest.params import list_params
 from crm_platform.errors import NotFound
-from metadata import query, writers
+from metadata import actions, query, registry, writers
 from metadata.views.fields import ViewFields
 
 
@@ -88,6 +89,26 @@ class RecordView(APIView):
             _check_precondition(request, fields, pk)
             delete(request.user, fields.object, record)
         return Response(status=204)
+
+
+class RecordActionView(APIView):
+    @idempotent
+    def post(self, request, object_key: str, pk: int, action: str):
+        """Run the action; answer with the record it gives back (the payment a plan registers,
+        the lead a conversion marks...), as far as the caller may still see it."""
+        fields = fields_for(request, object_key)
+        found = actions.action(fields.object.key, action)
+        arguments = actions.checked_arguments(found, request.data)
+        with transaction.atomic():
+            record = writers.fetch(request.user, fields.object, pk)
+            result = found.run(request.user, record, **arguments)
+        key = registry.object_key_of(result)
+        result_fields = fields if key == fields.object.key else ViewFields(key, request.user)
+        try:
+            body = _current(result_fields, result.pk)
+        except NotFound:  # released to the pool, say: done, and no longer the caller's to read
+            body = {"id": result.pk}
+        return Response({"object": key, "record": body})
 
 
 def _current(fields: ViewFields, pk) -> dict:

@@ -50,7 +50,7 @@ def claim_from_pool(*, actor, account) -> Account:
     with transaction.atomic(), acting_as(actor):
         rules = policy()
         now = timezone.now()
-        type(actor).objects.select_for_update().filter(pk=actor.pk).first()
+        actor._meta.model.objects.select_for_update().filter(pk=actor.pk).first()
         account = get_for(actor, Account, pk_of(account), for_update=True)
         if not account.in_pool:
             raise Conflict(_("This customer already has an owner."))
