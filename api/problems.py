@@ -141,3 +141,18 @@ def problem_exception_handler(exc, context):
     return problem(
         response.status_code, kind, str(getattr(exc, "default_detail", kind)), str(detail), headers=headers
     )
+
+
+def problem_errors(exc) -> tuple[int, list[dict]] | None:
+    """(status, [{field, code, message}]) for an error a client caused, as the handler would answer
+    it; a problem without field errors becomes one error about the whole input (field null).
+    None for a real bug. For answers that carry several outcomes (bulk writes, GraphQL payloads)."""
+    response = problem_exception_handler(exc, {})
+    if response is None:
+        return None
+    body = response.data
+    if body.get("errors"):
+        return response.status_code, body["errors"]
+    code = body["type"].rsplit("/", 1)[-1]
+    message = body.get("detail") or body["title"]
+    return response.status_code, [{"field": None, "code": code, "message": message}]

@@ -8,6 +8,7 @@ field the user may not read; saved views drop such fields silently, since a view
 fields and permissions it was made with.
 """
 
+import dataclasses
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -26,6 +27,7 @@ DIRECTIONS = ("asc", "desc")
 class Page:
     rows: list[dict]  # {"id": ..., column path: value, ...}
     next_cursor: str | None  # None on the last page
+    cursors: list[str] = dataclasses.field(default_factory=list)  # each row's own cursor (Relay edges)
 
 
 @dataclass(frozen=True)
@@ -96,11 +98,11 @@ def page(fields: ViewFields, queryset, keys: list[SortKey], columns: list, *, af
     queryset = queryset.order_by(*ordering, "pk")
     aliases = [key.alias for key in keys]
     rows = selected(columns, queryset, extra=aliases)[: limit + 1]
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = cursor.encode(signature, [rows[-1][alias] for alias in aliases], rows[-1]["id"])
-    return Page([{k: v for k, v in row.items() if k not in aliases} for row in rows], next_cursor)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursors = [cursor.encode(signature, [row[alias] for alias in aliases], row["id"]) for row in rows]
+    next_cursor = cursors[-1] if more else None
+    return Page([{k: v for k, v in row.items() if k not in aliases} for row in rows], next_cursor, cursors)
 
 
 def selected(columns: list, queryset, *, extra=()):

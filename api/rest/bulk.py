@@ -19,9 +19,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.idempotency import idempotent
-from api.problems import problem_exception_handler
-from api.rest.inputs import writer_values
-from api.rest.records import fields_for
+from api.inputs import writer_values
+from api.operations import fields_for
+from api.problems import problem_errors
 from crm_platform.errors import ServiceError
 from metadata import registry, writers
 from metadata.views.fields import ViewFields
@@ -33,7 +33,7 @@ MODES = ("create", "update", "upsert")
 class BulkView(APIView):
     @idempotent
     def post(self, request, object_key: str):
-        fields = fields_for(request, object_key)
+        fields = fields_for(request.user, object_key)
         mode, key, atomic, records = _request(fields, request.data)
         results = []
         with transaction.atomic():
@@ -95,10 +95,11 @@ def _write_one(request, fields: ViewFields, mode: str, key, index: int, body) ->
             writers.operation(info, "update")(request.user, info, record, values)
             return {"index": index, "status": 200, "id": record.pk}
     except (ValidationError, ServiceError, IntegrityError) as error:
-        answer = problem_exception_handler(error, {})
-        if answer is None:  # an integrity error that is not a unique field's: a real bug
+        found = problem_errors(error)
+        if found is None:  # an integrity error that is not a unique field's: a real bug
             raise
-        return {"index": index, "status": answer.status_code, "errors": _errors_of(answer.data)}
+        status, errors = found
+        return {"index": index, "status": status, "errors": errors}
 
 
 def _key_value(body, key):
@@ -107,12 +108,6 @@ def _key_value(body, key):
     if key.path == "id":
         return body.get("id")
     return (body.get("custom") or {}).get(key.name) if isinstance(body.get("custom"), dict) else None
-
-
-def _errors_of(problem: dict) -> list[dict]:
-    if problem.get("errors"):
-        return problem["errors"]
-    return [{"field": None, "code": problem["type"].rsplit("/", 1)[-1], "message": problem.get("detail", "")}]
 
 
 def _located_errors(failed: list[dict]) -> dict:
