@@ -58,3 +58,8 @@ def one(fields: ViewFields, queryset, pk) -> dict:
 def etag(representation: dict) -> str:
     text = json.dumps(representation, cls=JSONEncoder, sort_keys=True, ensure_ascii=False)
     return '"' + hashlib.blake2b(text.encode(), digest_size=12).hexdigest() + '"'
+
+
+def jsonable(value):
+    """`value` as JSON types: what REST would render (dates ISO, decimals as text)."""
+    return json.loads(json.dumps(value, cls=JSONEncoder))

@@ -77,6 +77,8 @@ def readable_columns(fields: ViewFields, columns, *, strict: bool = False) -> li
         return [field for field in fields.object.fields if fields.field(field.path) is not None]
     found, errors = [], {}
     for n, path in enumerate(columns):
+        if path == "id":
+            continue  # always selected
         field = fields.field(path)
         if field is None:
             errors[f"fields[{n}]"] = [_("Unknown field.")]

@@ -62,6 +62,7 @@ class Snapshot:
     fields: dict[str, list[FieldDefinition]]  # object key -> definitions, deleted ones included
     rules: dict[str, list[ValidationRule]]
     compiled: dict = field(default_factory=dict)  # per-object artefacts (JSON Schema validators...)
+    stamp: uuid.UUID | None = None  # the version's random stamp: what caches of derived artefacts key on
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ def _current_snapshot() -> Snapshot:
         if found is not None:
             _cache.move_to_end(key)
             return found
-    loaded = _load(version)
+    loaded = _load(version, stamp)
     with _cache_lock:
         _cache[key] = loaded
         while len(_cache) > CACHED_SNAPSHOTS:
@@ -171,7 +172,7 @@ def _current_snapshot() -> Snapshot:
     return loaded
 
 
-def _load(version: int) -> Snapshot:
+def _load(version: int, stamp=None) -> Snapshot:
     fields: dict[str, list[FieldDefinition]] = {}
     for definition in FieldDefinition.objects.order_by("object_key", "position", "id"):
         fields.setdefault(definition.object_key, []).append(definition)
@@ -179,7 +180,7 @@ def _load(version: int) -> Snapshot:
     for rule in ValidationRule.objects.all():
         rules.setdefault(rule.object_key, []).append(rule)
     objects = {definition.key: definition for definition in ObjectDefinition.objects.all()}
-    return Snapshot(version, objects, fields, rules)
+    return Snapshot(version, objects, fields, rules, stamp=stamp)
 
 
 # --- objects ----------------------------------------------------------------------------------
