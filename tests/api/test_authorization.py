@@ -1,0 +1,141 @@
+"""The authorization matrix of the APIs: every REST endpoint and GraphQL operation on records,
+called by an anonymous client, with a valid token of another tenant, by a user whose role may not
+use the object, and by one who may. A denial leaks nothing and changes nothing."""
+
+import json
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from access.models import ObjectPermission
+from access.principal import forget
+from accounts.models import Role, User
+from api import tokens
+from crm.customers.models import Account
+from tests.conftest import admin_of, signed_in, tenant_client
+
+ACCOUNTS = "/api/v1/records/customers.account"
+SECRET = "Secret customer 机密客户"
+
+# (name, method, path, body); {id} is an account of alpha's, {pooled} one in the customer pool.
+REST = [
+    ("list", "get", ACCOUNTS, None),
+    ("create", "post", ACCOUNTS, {"name": "Created"}),
+    ("retrieve", "get", ACCOUNTS + "/{id}", None),
+    ("update", "patch", ACCOUNTS + "/{id}", {"name": "Changed"}),
+    ("delete", "delete", ACCOUNTS + "/{id}", None),
+    (
+        "bulk",
+        "post",
+        ACCOUNTS + "/bulk",
+        lambda w: {"mode": "upsert", "records": [{"id": w["id"], "name": "B"}]},
+    ),
+    ("action", "post", ACCOUNTS + "/{pooled}/claim", None),
+]
+GRAPHQL = [
+    ("list", "{ account_list { edges { node { id name } } } }"),
+    ("retrieve", "{ account(id: {id}) { id name } }"),
+    (
+        "create",
+        'mutation { create_account(input: {name: "Created"}) { record { id name } errors { code } } }',
+    ),
+    (
+        "update",
+        'mutation { update_account(id: {id}, input: {name: "Changed"}) { record { name } errors { code } } }',
+    ),
+    ("delete", "mutation { delete_account(id: {id}) { id errors { code } } }"),
+    ("action", "mutation { claim_account(id: {pooled}) { record errors { code } } }"),
+]
+
+
+@pytest.fixture
+def world(alpha, beta):
+    """alpha's accounts (one owned, one pooled), a role that may not touch accounts, and a token
+    of beta's admin."""
+    with tenant_context(alpha):
+        owned = Account(name=SECRET)
+        owned.place(owner=admin_of(alpha))
+        owned.save()
+        pooled = Account.objects.create(name="Pooled 公海")
+        locked_out = Role.objects.create(code="no_accounts", labels={"en": "No accounts"}, data_level="all")
+        ObjectPermission.objects.create(role=locked_out, object="customers.account")
+        stranger = User.objects.create(email="stranger@alpha.example", full_name="Stranger", role=locked_out)
+        forget(stranger)
+    with tenant_context(beta):
+        _token, beta_token = tokens.issue_token(admin_of(beta), name="beta", scopes=["read", "write"])
+    return {"id": owned.pk, "pooled": pooled.pk, "stranger": stranger, "beta_token": beta_token}
+
+
+def callers(alpha, world) -> dict:
+    other_tenant = tenant_client(alpha)
+    other_tenant.defaults["HTTP_AUTHORIZATION"] = f"Bearer {world['beta_token']}"
+    return {
+        "anonymous": tenant_client(alpha),
+        "other tenant's token": other_tenant,
+        "no permission": signed_in(alpha, world["stranger"]),
+    }
+
+
+def state(alpha) -> list:
+    with tenant_context(alpha):
+        return list(Account.objects.order_by("pk").values_list("pk", "name", "owner_id"))
+
+
+def fill(template: str, world) -> str:
+    return template.replace("{id}", str(world["id"])).replace("{pooled}", str(world["pooled"]))
+
+
+def rest_call(client, method, path, body, world):
+    data = body(world) if callable(body) else body
+    payload = json.dumps(data) if data is not None else None
+    return getattr(client, method)(fill(path, world), data=payload, content_type="application/json")
+
+
+@pytest.mark.parametrize("name, method, path, body", REST, ids=[row[0] for row in REST])
+def test_rest_denials_leak_nothing_and_change_nothing(alpha, world, name, method, path, body):
+    before = state(alpha)
+    for caller, client in callers(alpha, world).items():
+        response = rest_call(client, method, path, body, world)
+        expected = {"anonymous": (401,), "other tenant's token": (401,), "no permission": (403, 404)}[caller]
+        assert response.status_code in expected, (caller, response.status_code, response.content)
+        assert response["Content-Type"] == "application/problem+json", caller
+        assert SECRET not in response.content.decode(), caller
+        assert state(alpha) == before, caller
+
+
+@pytest.mark.parametrize("name, method, path, body", REST, ids=[row[0] for row in REST])
+def test_rest_allows_the_admin(alpha, world, name, method, path, body):
+    response = rest_call(signed_in(alpha), method, path, body, world)
+    assert response.status_code in (200, 201, 204), response.content
+
+
+@pytest.mark.parametrize("name, document", GRAPHQL, ids=[row[0] for row in GRAPHQL])
+def test_graphql_denials_leak_nothing_and_change_nothing(alpha, world, name, document):
+    before = state(alpha)
+    for caller, client in callers(alpha, world).items():
+        body = json.dumps({"query": fill(document, world)})
+        response = client.post("/graphql", data=body, content_type="application/json")
+        text = response.content.decode()
+        assert SECRET not in text, caller
+        assert state(alpha) == before, caller
+        if caller != "no permission":
+            assert response.status_code == 401, (caller, response.status_code, text)
+            continue
+        answer = response.json()
+        assert response.status_code == 200
+        payload = next(iter((answer.get("data") or {}).values()), None)
+        if isinstance(payload, dict) and "errors" in payload:
+            assert payload["errors"] and payload["errors"][0]["code"] in ("permission-denied", "not-found"), (
+                answer
+            )
+        else:
+            assert answer["errors"][0]["extensions"]["status"] in (403, 404), answer
+
+
+@pytest.mark.parametrize("name, document", GRAPHQL, ids=[row[0] for row in GRAPHQL])
+def test_graphql_allows_the_admin(alpha, world, name, document):
+    body = json.dumps({"query": fill(document, world)})
+    answer = signed_in(alpha).post("/graphql", data=body, content_type="application/json").json()
+    assert "errors" not in answer, answer
+    payload = next(iter(answer["data"].values()))
+    assert payload is not None and not (isinstance(payload, dict) and payload.get("errors")), answer
