@@ -24,7 +24,7 @@ USAGE = """usage: python3 dev.py COMMAND [args]
   demo [--port N]   run the CRM with a demo tenant and print the URL to open
   test [pytest args] run the whole test suite
   bench [names]     run the benchmarks, print tables, write benchmarks/results/latest.json
-  lint              ruff check, ruff format --check, makemigrations --check
+  lint              ruff check, ruff format --check, makemigrations --check, API schema drift
   lock              re-pin requirements.lock from pyproject.toml
 """
 
@@ -139,6 +139,10 @@ def cmd_lint(_args: list[str]) -> None:
     run(PYTHON, "-m", "ruff", "check", ".")
     run(PYTHON, "-m", "ruff", "format", "--check", ".")
     manage(env, "makemigrations", "--check", "--dry-run")
+    # The committed OpenAPI and GraphQL base schemas must be what the code generates (no database
+    # needed): an API change shows up in review as a diff of those files.
+    manage(env, "openapi_base", "--check")
+    manage(env, "graphql_base", "--check")
 
 
 def cmd_lock(_args: list[str]) -> None:

@@ -15,6 +15,8 @@ FINANCE = ("finance.paymentplan", "finance.payment", "finance.invoice")
 SERVICE = ("service.case",)
 DEALING = ("dealers.dealregistration",)
 REBATES = ("dealers.rebateaccrual",)
+# The product catalogue is shared by the whole tenant; everyone sells from it, admins keep it.
+CATALOG = ("catalog.product",)
 EVERYTHING = "*"
 CUSTOM_OBJECTS = "custom.*"
 
@@ -26,22 +28,23 @@ def _grant(letters: str, *groups: tuple[str, ...]) -> dict[str, str]:
 SYSTEM_ROLES: dict[str, dict[str, str]] = {
     "admin": {EVERYTHING: "crude"},
     "sales_manager": _grant("crude", CUSTOMERS, SELLING, CONTRACTING, SERVICE, DEALING, (CUSTOM_OBJECTS,))
-    | _grant("re", FINANCE, REBATES),
+    | _grant("re", FINANCE, REBATES, CATALOG),
     "sales_rep": _grant("cru", CUSTOMERS, SELLING, CONTRACTING, DEALING, (CUSTOM_OBJECTS,))
     | _grant("cr", SERVICE)
-    | _grant("r", FINANCE),
+    | _grant("r", FINANCE, CATALOG),
     "finance": _grant("re", CUSTOMERS, SELLING, SERVICE, DEALING, (CUSTOM_OBJECTS,))
     | _grant("crue", CONTRACTING)
-    | _grant("crude", FINANCE, REBATES),
+    | _grant("crude", FINANCE, REBATES)
+    | _grant("r", CATALOG),
     "service": _grant("cru", SERVICE, ("activities.followup",))
-    | _grant("r", CUSTOMERS, CONTRACTING, ("sales.opportunity",), (CUSTOM_OBJECTS,)),
+    | _grant("r", CUSTOMERS, CONTRACTING, ("sales.opportunity",), (CUSTOM_OBJECTS,), CATALOG),
     "dealer_admin": _grant("crue", CUSTOMERS, ("sales.opportunity", "activities.followup", "orders.order"))
     | _grant("crue", DEALING, ("activities.visitplan",))
-    | _grant("r", ("quotes.quote", "contracts.contract", "orders.delivery"), FINANCE, REBATES)
+    | _grant("r", ("quotes.quote", "contracts.contract", "orders.delivery"), FINANCE, REBATES, CATALOG)
     | _grant("cr", SERVICE),
     "dealer_user": _grant("cru", CUSTOMERS, ("sales.opportunity", "activities.followup"), DEALING)
     | _grant("cr", ("orders.order",), SERVICE)
-    | _grant("r", ("orders.delivery", "finance.payment", "finance.invoice")),
+    | _grant("r", ("orders.delivery", "finance.payment", "finance.invoice"), CATALOG),
 }
 
 LETTERS = {"create": "c", "read": "r", "update": "u", "delete": "d", "export": "e"}

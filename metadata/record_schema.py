@@ -33,6 +33,12 @@ def field_schema(info: registry.ObjectInfo, field: registry.Field) -> dict:
     if field.choices:
         schema = {"type": "string", "enum": list(field.choices)}
     model_field = _model_field(info, field)
+    if model_field is not None and model_field.blank and schema.get("type") == "string":
+        # A field that may be blank takes "" (clearing it): in its choices, and past its format,
+        # which the model's own validation still checks for any other text.
+        schema.pop("format", None)
+        if "enum" in schema:
+            schema["enum"] = [*schema["enum"], ""]
     max_length = getattr(model_field, "max_length", None)
     if max_length and schema.get("type") == "string":
         schema["maxLength"] = max_length

@@ -63,6 +63,14 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django.contrib.staticfiles",
     "rest_framework",
+    # The per-tenant OpenAPI document (api/openapi/) and its interactive docs; the sidecar serves
+    # Swagger UI as our own static files, so no page loads anything from a CDN.
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    # GraphiQL at /graphql: graphene-django's page script, and its React assets as our own static
+    # files (graphene-django-graphiql-static), again with no CDN.
+    "graphene_django",
+    "graphene_django_graphiql_static",
     # Platform staff and tenant roles are audited in every schema, public included.
     "pgtrigger",
     "pghistory",
@@ -175,6 +183,9 @@ TENANT_JOBS = {
     "crm.contracts.renewals.expire_contracts": 24 * 3600,
     "crm.dealers.registrations.expire_registrations": 24 * 3600,
     "api.idempotency.purge_expired_keys": 3600,
+    # Outgoing webhooks: re-queue due retries (and any first attempt whose task was lost), purge old logs.
+    "api.webhooks.delivery.retry_due_deliveries": 60,
+    "api.webhooks.delivery.purge_old_deliveries": 24 * 3600,
 }
 CELERY_BEAT_SCHEDULE = {
     job: {"task": "tenants.tasks.fan_out", "schedule": seconds, "args": [job]}
@@ -185,6 +196,17 @@ READY_SCHEMAS = env.integer("READY_SCHEMAS", 3)
 # A tree move re-placing more records than this runs in the background (access/rescope.py).
 RESCOPE_INLINE_LIMIT = env.integer("RESCOPE_INLINE_LIMIT", 10_000)
 CELERY_TASK_SERIALIZER = "json"
+# Outgoing webhooks (api/webhooks/). Private, loopback and link-local targets are refused (SSRF:
+# a tenant's URL must not reach our own network or the cloud metadata service) unless this is on,
+# as in development and the tests, whose receivers listen on 127.0.0.1.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.flag("WEBHOOKS_ALLOW_PRIVATE_TARGETS", DEBUG)
+WEBHOOKS_TIMEOUT = env.integer("WEBHOOKS_TIMEOUT", 10)  # seconds per attempt
+# Seconds to wait before each retry (jittered up to +20%); one attempt more than there are delays.
+WEBHOOKS_RETRY_DELAYS = [
+    int(seconds) for seconds in env.text("WEBHOOKS_RETRY_DELAYS", "60,300,1800,7200,28800,86400").split(",")
+]
+WEBHOOKS_DISABLE_AFTER = env.integer("WEBHOOKS_DISABLE_AFTER", 20)  # failed deliveries in a row
+WEBHOOKS_KEEP_DAYS = env.integer("WEBHOOKS_KEEP_DAYS", 30)  # the delivery log
 
 
 def _cache() -> dict:
@@ -273,6 +295,39 @@ REST_FRAMEWORK = {
         "api.permissions.TokenScopes",
     ],
     "UNAUTHENTICATED_USER": None,
+    # The views' OpenAPI descriptions (api/openapi/).
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+# The OpenAPI 3.0.3 document: generic REST paths from drf-spectacular, expanded per tenant object
+# by api/openapi/ (served at /api/v1/openapi.json, browsable at /api/v1/docs).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CRM API",
+    "VERSION": "1.0.0",
+    "DESCRIPTION": (
+        "The REST API of one CRM (one tenant, on its own host). Every object, standard or custom, "
+        "is a resource under `/api/v1/records/<object>`, typed with the tenant's custom fields "
+        "(under `custom`). Lists take a `filter` in the CRM's filter language (JSON), `sort`, "
+        "`fields` and keyset pages (`limit`, `after`). Writes accept `Idempotency-Key`; changes "
+        "accept `If-Match`. Every error is an RFC 9457 problem document (`application/problem+json`) "
+        "with field-level `errors: [{field, code, message}]` in the caller's language."
+    ),
+    # 3.0.3, not 3.1: the version client generators and Schemathesis support best.
+    "OAS_VERSION": "3.0.3",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Request and response shapes are separate components already (Account, AccountInput).
+    "COMPONENT_SPLIT_REQUEST": False,
+    # The document is served by api/openapi/views.py, which describes itself.
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "displayOperationId": True},
+    "PREPROCESSING_HOOKS": ["api.openapi.static.only_rest"],
+    # Our hook only: no enum extraction into components, which would rename them per tenant.
+    "POSTPROCESSING_HOOKS": ["api.openapi.static.finish"],
+    # The test suite validates the documents (tests/api/test_openapi.py).
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
 
 LOGGING = {

@@ -21,9 +21,10 @@ from graphene.types.generic import GenericScalar
 from rest_framework.exceptions import APIException
 
 from api import operations, representation
+from api.bulk import bulk_write
 from api.graphql import loading
 from api.graphql.naming import field_name
-from api.graphql.types import ActionPayload, DeletePayload, ObjectTypes
+from api.graphql.types import ActionPayload, BulkPayload, DeletePayload, ObjectTypes
 from api.problems import problem_errors
 from crm_platform.errors import ServiceError
 from metadata import actions, registry
@@ -187,6 +188,17 @@ def _mutations(types: ObjectTypes, all_types) -> dict:
             if_match=graphene.String(),
             resolver=_delete_resolver(types),
         )
+    if writer.create is not None or writer.update is not None:
+        found[f"bulk_{name}"] = graphene.Field(
+            graphene.NonNull(BulkPayload),
+            records=graphene.Argument(
+                graphene.NonNull(GenericScalar), description="Up to 1,000 records, as REST takes them."
+            ),
+            mode=graphene.String(default_value="create", description="create, update or upsert"),
+            key=graphene.String(default_value="id", description='"id" or a unique custom field'),
+            atomic=graphene.Boolean(default_value=True, description="all or nothing"),
+            resolver=_bulk_resolver(types),
+        )
     for action in actions.actions_of(info.key).values():
         found[f"{action.name}_{name}"] = graphene.Field(
             graphene.NonNull(ActionPayload),
@@ -253,6 +265,18 @@ def _delete_resolver(types):
             return {"id": id, "errors": []}
         except CLIENT_ERRORS as error:
             return {"id": None, "errors": _failed(error)["errors"]}
+
+    return resolve
+
+
+def _bulk_resolver(types):
+    def resolve(root, info, records, mode="create", key="id", atomic=True):
+        try:
+            fields = operations.fields_for(info.context.user, types.info.key)
+            body = {"mode": mode, "key": key, "atomic": atomic, "records": records}
+            return {"results": bulk_write(fields, body), "errors": []}
+        except CLIENT_ERRORS as error:
+            return {"results": None, "errors": _failed(error)["errors"]}
 
     return resolve
 

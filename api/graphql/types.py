@@ -61,6 +61,11 @@ class DeletePayload(graphene.ObjectType):
     errors = graphene.NonNull(graphene.List(graphene.NonNull(FieldError)))
 
 
+class BulkPayload(graphene.ObjectType):
+    results = GenericScalar(description='Each record\'s outcome: {"index", "status", "id" | "errors"}.')
+    errors = graphene.NonNull(graphene.List(graphene.NonNull(FieldError)))
+
+
 class ActionPayload(graphene.ObjectType):
     object = graphene.String(description="The object of the record answered with.")
     record = GenericScalar(description="That record as REST shows it.")

@@ -10,6 +10,9 @@ carry the same field errors.
 
 import json
 
+from django.contrib.auth.views import redirect_to_login
+from django.db import connection
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from graphql import GraphQLError, OperationType, execute, get_operation_ast, parse, specified_rules, validate
 from rest_framework.exceptions import PermissionDenied
@@ -25,6 +28,16 @@ from api.models import ApiToken
 
 class GraphQLView(APIView):
     permission_classes = [IsAuthenticated]  # the token's scope depends on the operation: below
+
+    def dispatch(self, request, *args, **kwargs):
+        """A browser opening /graphql gets GraphiQL (signed in with its session); everything
+        else is the API."""
+        if request.method == "GET" and "query" not in request.GET and _wants_html(request):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            context = {"tenant_name": getattr(connection.tenant, "name", "")}
+            return render(request, "api/graphiql.html", context)
+        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request):
         """Queries only: a GET must never change anything."""
@@ -63,6 +76,11 @@ class GraphQLView(APIView):
         token = request.auth
         if isinstance(token, ApiToken) and needed not in token.scopes:
             raise PermissionDenied(_("This token lacks the “%(scope)s” scope.") % {"scope": needed})
+
+
+def _wants_html(request) -> bool:
+    accepted = request.headers.get("Accept", "")
+    return "text/html" in accepted and "application/json" not in accepted
 
 
 def _request_parts(params) -> tuple[str, dict | None, str | None]:

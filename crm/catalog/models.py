@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from channels.models import ChannelNode
 from crm.records.audit import tracked
+from crm.records.models import SharedQuerySet
 from crm.records.money import amount_field, currency_field
 from crm_platform.i18n import Labels
 
@@ -54,6 +55,8 @@ class Product(models.Model):
     tax_rate = models.DecimalField(_("tax rate %"), max_digits=5, decimal_places=2, default=Decimal("13"))
     is_active = models.BooleanField(_("active"), default=True)
     custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+
+    objects = SharedQuerySet.as_manager()
 
     class Meta:
         ordering = ["sku"]

@@ -17,6 +17,21 @@ class RecordQuerySet(models.QuerySet):
         return self.filter(scope_filter(self.model, user, action="update"))
 
 
+class SharedQuerySet(models.QuerySet):
+    """The same doors for records every user of the tenant shares (the product catalogue): no
+    owner or tree to scope by, so the object permission alone decides."""
+
+    def visible_to(self, user):
+        from access.permissions import can
+
+        return self if can(user, self.model, "read") else self.none()
+
+    def editable_by(self, user):
+        from access.permissions import can
+
+        return self if can(user, self.model, "update") else self.none()
+
+
 class StandardRecord(models.Model):
     """Columns every standard object carries: owner, org unit, channel node, custom fields, times.
 

@@ -216,7 +216,7 @@ def _rep(alpha) -> User:
 
 def test_the_committed_base_schema_is_current():
     assert printed_base_schema() == BASE_SCHEMA_FILE.read_text(), (
-        "api/graphql/base.graphql is stale: run `python manage.py graphql_schema` and review the diff"
+        "api/graphql/base.graphql is stale: run `python manage.py graphql_base` and review the diff"
     )
 
 
@@ -234,3 +234,13 @@ def test_schemas_are_cached_per_metadata_version(alpha):
         rebuilt = tenant_schema()
         assert rebuilt is not first
         assert "region" in rebuilt.graphql_schema.get_type("AccountCustom").fields
+
+
+def test_a_browser_gets_graphiql_served_without_a_cdn(alpha, api):
+    page = api.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "graphiql.min.js" in html and "graphene_django/graphiql.js" in html
+    assert "https://" not in html and "http://" not in html
+    anonymous = tenant_client(alpha).get("/graphql", headers={"accept": "text/html"})
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")

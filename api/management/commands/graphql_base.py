@@ -27,5 +27,5 @@ class Command(BaseCommand):
                 committed.splitlines(True), printed.splitlines(True), "committed", "generated", n=2
             )
             sys.stderr.writelines(diff)
-            raise CommandError("api/graphql/base.graphql is stale: run `python manage.py graphql_schema`.")
+            raise CommandError("api/graphql/base.graphql is stale: run `python manage.py graphql_base`.")
         self.stdout.write("base.graphql is current")
