@@ -89,7 +89,7 @@ class ObjectTypes:
         self.relations = {
             f.name: f.target
             for f in info.fields
-            if f.standard and f.type == "lookup" and f.target in all_types and f.target != f.name
+            if f.standard and f.type == "lookup" and f.target in all_types
         }
         custom = [f for f in info.fields if not f.standard]
         self.custom = self._custom_type(custom) if custom else None

@@ -11,6 +11,8 @@ from access.models import ObjectPermission
 from access.principal import forget
 from accounts.models import Role, User
 from api import tokens
+from api.models import ApiToken, WebhookDelivery, WebhookEndpoint
+from api.webhooks import services as webhooks
 from crm.customers.models import Account
 from tests.conftest import admin_of, signed_in, tenant_client
 
@@ -139,3 +141,62 @@ def test_graphql_allows_the_admin(alpha, world, name, document):
     assert "errors" not in answer, answer
     payload = next(iter(answer["data"].values()))
     assert payload is not None and not (isinstance(payload, dict) and payload.get("errors")), answer
+
+
+# Endpoints for administrators (webhooks), and for any signed-in caller (tokens, the document).
+ADMIN_REST = [
+    ("webhooks list", "get", "/api/v1/webhooks", None),
+    ("webhooks create", "post", "/api/v1/webhooks", {"url": "https://93.184.216.34/hook", "events": ["*"]}),
+    ("webhook read", "get", "/api/v1/webhooks/{hook}", None),
+    ("webhook change", "patch", "/api/v1/webhooks/{hook}", {"description": "changed"}),
+    ("webhook delete", "delete", "/api/v1/webhooks/{hook}", None),
+    ("webhook deliveries", "get", "/api/v1/webhooks/{hook}/deliveries", None),
+    ("webhook test", "post", "/api/v1/webhooks/{hook}/test", None),
+]
+SIGNED_IN_REST = [
+    ("me", "get", "/api/v1/me", None),
+    ("tokens list", "get", "/api/v1/tokens", None),
+    ("openapi", "get", "/api/v1/openapi.json", None),
+    ("token revoke", "delete", "/api/v1/tokens/{admin_token}", None),
+]
+
+
+@pytest.fixture
+def admin_world(alpha, world):
+    with tenant_context(alpha):
+        hook = webhooks.add_endpoint(admin_of(alpha), url="https://93.184.216.34/hook", events=["account.*"])
+        token, _text = tokens.issue_token(admin_of(alpha), name="admin's", scopes=["read"])
+    return {**world, "hook": hook.pk, "admin_token": token.pk}
+
+
+def admin_state(alpha) -> list:
+    with tenant_context(alpha):
+        return [
+            list(WebhookEndpoint.objects.values_list("pk", "url", "description", "is_active")),
+            list(WebhookDelivery.objects.values_list("pk", "status")),
+            list(ApiToken.objects.values_list("pk", "revoked_at")),
+        ]
+
+
+def fill_admin(path: str, world) -> str:
+    return path.replace("{hook}", str(world["hook"])).replace("{admin_token}", str(world["admin_token"]))
+
+
+@pytest.mark.parametrize(
+    "name, method, path, body",
+    ADMIN_REST + SIGNED_IN_REST,
+    ids=[row[0] for row in ADMIN_REST + SIGNED_IN_REST],
+)
+def test_admin_endpoints_refuse_outsiders_and_change_nothing(alpha, admin_world, name, method, path, body):
+    before = admin_state(alpha)
+    admin_only = (name, method, path, body) in ADMIN_REST
+    for caller, client in callers(alpha, admin_world).items():
+        if caller == "no permission" and not admin_only and name != "token revoke":
+            continue  # any signed-in user may read these for themselves
+        response = rest_call(client, method, fill_admin(path, admin_world), body, admin_world)
+        expected = (401,) if caller != "no permission" else (403, 404)
+        assert response.status_code in expected, (caller, response.status_code, response.content)
+        assert "whsec_" not in response.content.decode(), caller
+        assert admin_state(alpha) == before, caller
+    allowed = rest_call(signed_in(alpha), method, fill_admin(path, admin_world), body, admin_world)
+    assert allowed.status_code in (200, 201, 202, 204), (name, allowed.status_code, allowed.content)
