@@ -31,6 +31,7 @@ BENCHMARKS = {
     "provisioning": ("benchmarks.provisioning", "crm_platform.settings"),
     "deploy": ("benchmarks.deploy", "benchmarks.settings"),
     "metadata": ("benchmarks.metadata", "crm_platform.settings"),
+    "api": ("benchmarks.api", "benchmarks.api_settings"),
 }
 
 

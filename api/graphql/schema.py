@@ -34,6 +34,7 @@ CLIENT_ERRORS = (ValidationError, ServiceError, APIException, IntegrityError)
 
 _cache: OrderedDict[tuple, graphene.Schema] = OrderedDict()
 _lock = Lock()
+_building: dict[tuple, Lock] = {}  # one lock per schema being built: threads missing together wait
 
 
 def tenant_schema() -> graphene.Schema:
@@ -45,11 +46,18 @@ def tenant_schema() -> graphene.Schema:
         if found is not None:
             _cache.move_to_end(key)
             return found
-    built = build_schema([registry.describe(k, snap=snap) for k in _object_keys(snap)])
-    with _lock:
-        _cache[key] = built
-        while len(_cache) > CACHED_SCHEMAS:
-            _cache.popitem(last=False)
+        building = _building.setdefault(key, Lock())
+    with building:
+        with _lock:
+            found = _cache.get(key)
+        if found is not None:
+            return found
+        built = build_schema([registry.describe(k, snap=snap) for k in _object_keys(snap)])
+        with _lock:
+            _cache[key] = built
+            _building.pop(key, None)
+            while len(_cache) > CACHED_SCHEMAS:
+                _cache.popitem(last=False)
     return built
 
 
@@ -114,6 +122,8 @@ def _queries(types: ObjectTypes, all_types) -> dict:
 
 def _list_resolver(types: ObjectTypes, all_types):
     def resolve(root, info, filter=None, sort=None, first=operations.DEFAULT_LIMIT, after=None):
+        if first is None:  # `first: null` given: the default page, as the cost limit counts it
+            first = operations.DEFAULT_LIMIT
         try:
             fields = operations.fields_for(info.context.user, types.info.key)
             edges_node = loading.selected(info, info.field_nodes).get("edges")
