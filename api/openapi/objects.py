@@ -211,13 +211,15 @@ def _record(view: ObjectView, label: str) -> dict:
         schema["properties"].pop("custom")
     else:
         schema["properties"]["custom"]["description"] = "Custom fields, by name."
-    return {"title": label, "required": ["id"], **schema}
+    # No component carries a title: generators name their models by it (openapi-python-client),
+    # and a label is in the caller's language, so a client's class names would follow it.
+    return {"description": label, "required": ["id"], **schema}
 
 
 def _page(name: str, label: str) -> dict:
     return {
         "type": "object",
-        "title": f"{label} page",
+        "description": f"{label}: a page of records.",
         "required": ["results", "next"],
         "properties": {
             "results": {"type": "array", "items": ref(name)},
@@ -237,7 +239,8 @@ def _input(view: ObjectView, label: str, *, creating: bool) -> dict:
             required.append("custom")
         if required:
             schema["required"] = required
-    return {"title": label, **schema}
+    what = "a new record" if creating else "the fields to change"
+    return {"description": f"{label}: {what}.", **schema}
 
 
 def _bulk(view: ObjectView, label: str) -> dict:
@@ -248,7 +251,8 @@ def _bulk(view: ObjectView, label: str) -> dict:
     modes = [mode for mode, needs in BULK_MODES if needs <= view.operations]
     keys = ["id"] + [f.path for f in view.readable if not f.standard and f.unique]
     bulk = deepcopy(SCHEMAS["RecordBulk"])
-    bulk["title"] = f"{label} bulk"
+    bulk.pop("title", None)
+    bulk.setdefault("description", f"{label}: records to write in bulk.")
     bulk["properties"]["mode"] = {"type": "string", "enum": modes, "default": modes[0]}
     bulk["properties"]["key"] = {
         "type": "string",

@@ -40,9 +40,9 @@ def list_params(query) -> ListParams:
                 errors["filter"] = [_("Send the filter as JSON in the filter language.")]
     sort = [
         {"field": item.lstrip("-"), "direction": "desc" if item.startswith("-") else "asc"}
-        for item in _names(query.get("sort"))
+        for item in _names(query, "sort")
     ]
-    fields = _names(query.get("fields")) or None
+    fields = _names(query, "fields") or None
     limit = DEFAULT_LIMIT
     if query.get("limit"):
         try:
@@ -56,5 +56,7 @@ def list_params(query) -> ListParams:
     return ListParams(filter, sort, fields, limit, query.get("after") or None)
 
 
-def _names(text: str | None) -> list[str]:
-    return [name.strip() for name in (text or "").split(",") if name.strip()]
+def _names(query, parameter: str) -> list[str]:
+    """Comma-separated names, also sent as the parameter repeated (`sort=a&sort=b`, as clients
+    generated from the OpenAPI document send lists)."""
+    return [name.strip() for text in query.getlist(parameter) for name in text.split(",") if name.strip()]

@@ -314,3 +314,11 @@ def test_a_record_others_refer_to_is_not_deleted(alpha, api):
     assert refused.status_code == 409
     assert "仍有其他记录引用此记录" in refused.json()["detail"]
     assert api.get(f"{ACCOUNTS}/{pk}").status_code == 200
+
+
+def test_list_parameters_may_be_repeated_instead_of_comma_separated(alpha, api):
+    for name, score in (("B", 1), ("A", 1), ("C", 2)):
+        send(api, "post", ACCOUNTS, {"name": name, "custom": {"score": score}})
+    query = {"sort": ["-custom.score", "name"], "fields": ["name", "custom.score"]}
+    rows = api.get(ACCOUNTS, query).json()["results"]
+    assert [(row["name"], row["custom"]["score"]) for row in rows] == [("C", 2), ("A", 1), ("B", 1)]
