@@ -48,8 +48,13 @@ def fields_for(user, object_key: str, action: str = "read") -> ViewFields:
 def list_records(fields: ViewFields, *, filter=None, sort=(), columns=None, after=None, limit=DEFAULT_LIMIT):
     """A page of the records `fields.user` may see. `columns` are field paths (None: every
     readable one); naming a field the user cannot read is a field error, as is a bad filter."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationError({"limit": [_("A whole number from 1 to %(max)s.") % {"max": MAX_LIMIT}]})
+    errors = {}
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        errors["limit"] = [_("A whole number from 1 to %(max)s.") % {"max": MAX_LIMIT}]
+    if filter is not None and not isinstance(filter, dict):
+        errors["filter"] = [_("Send the filter as an object in the filter language.")]
+    if errors:
+        raise ValidationError(errors)
     queryset = query.filtered(fields, filter)
     keys = query.sort_keys(fields, sort, strict=True)
     chosen = query.readable_columns(fields, columns, strict=True)

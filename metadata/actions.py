@@ -47,6 +47,21 @@ class Action:
         }
 
 
+def _decisions(record_decision: Callable, argument: str, what: str) -> dict[str, Action]:
+    """ "approve" and "decline": one approval service, called with approved true or false."""
+
+    def decide(approved: bool):
+        def run(actor, record, comment=""):
+            return record_decision(actor=actor, **{argument: record}, approved=approved, comment=comment)
+
+        return run
+
+    return {
+        "approve": Action("approve", f"Approve {what}.", decide(True), {"comment": TEXT}),
+        "decline": Action("decline", f"Refuse {what}.", decide(False), {"comment": TEXT}),
+    }
+
+
 ACTIONS: dict[str, dict[str, Action]] = {
     "customers.account": {
         "claim": Action(
@@ -96,22 +111,7 @@ ACTIONS: dict[str, dict[str, Action]] = {
             "Ask for price approval.",
             lambda a, r: quote_approval.submit_for_price_approval(actor=a, quote=r),
         ),
-        "approve": Action(
-            "approve",
-            "Approve the quote's prices.",
-            lambda a, r, comment="": quote_approval.record_price_approval(
-                actor=a, quote=r, approved=True, comment=comment
-            ),
-            {"comment": TEXT},
-        ),
-        "decline": Action(
-            "decline",
-            "Refuse the quote's prices.",
-            lambda a, r, comment="": quote_approval.record_price_approval(
-                actor=a, quote=r, approved=False, comment=comment
-            ),
-            {"comment": TEXT},
-        ),
+        **_decisions(quote_approval.record_price_approval, "quote", "the quote's prices"),
     },
     "contracts.contract": {
         "submit": Action(
@@ -119,22 +119,7 @@ ACTIONS: dict[str, dict[str, Action]] = {
             "Ask for the contract's approval.",
             lambda a, r: contracts.submit_contract_for_approval(actor=a, contract=r),
         ),
-        "approve": Action(
-            "approve",
-            "Approve the contract.",
-            lambda a, r, comment="": contracts.record_contract_approval(
-                actor=a, contract=r, approved=True, comment=comment
-            ),
-            {"comment": TEXT},
-        ),
-        "decline": Action(
-            "decline",
-            "Refuse the contract.",
-            lambda a, r, comment="": contracts.record_contract_approval(
-                actor=a, contract=r, approved=False, comment=comment
-            ),
-            {"comment": TEXT},
-        ),
+        **_decisions(contracts.record_contract_approval, "contract", "the contract"),
         "activate": Action(
             "activate",
             "Put a signed contract in force.",

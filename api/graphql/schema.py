@@ -28,6 +28,7 @@ from api.graphql.types import ActionPayload, BulkPayload, DeletePayload, ObjectT
 from api.problems import problem_errors
 from crm_platform.errors import ServiceError
 from metadata import actions, registry
+from metadata.writers import writer_for
 
 CACHED_SCHEMAS = 32
 CLIENT_ERRORS = (ValidationError, ServiceError, APIException, IntegrityError)
@@ -135,7 +136,7 @@ def _list_resolver(types: ObjectTypes, all_types):
                 all_types,
                 info,
                 selection,
-                filter=_filter(filter),
+                filter=filter,
                 sort=_sort(sort),
                 after=after,
                 limit=first,
@@ -160,12 +161,6 @@ def _one_resolver(types: ObjectTypes, all_types):
     return resolve
 
 
-def _filter(value):
-    if value is not None and not isinstance(value, dict):
-        raise ValidationError({"filter": ["Send the filter as an object in the filter language."]})
-    return value
-
-
 def _sort(items) -> list[dict]:
     return [{"field": i.lstrip("-"), "direction": "desc" if i[:1] == "-" else "asc"} for i in items or ()]
 
@@ -176,7 +171,7 @@ def _sort(items) -> list[dict]:
 def _mutations(types: ObjectTypes, all_types) -> dict:
     info, name = types.info, field_name(types.info)
     found = {}
-    writer = _writer(info)
+    writer = writer_for(info)
     if writer.create is not None and types.input is not None:
         found[f"create_{name}"] = graphene.Field(
             graphene.NonNull(types.payload),
@@ -218,12 +213,6 @@ def _mutations(types: ObjectTypes, all_types) -> dict:
             description=action.summary,
         )
     return found
-
-
-def _writer(info):
-    from metadata.writers import writer_for
-
-    return writer_for(info)
 
 
 def _payload(types, all_types, info, fields, record: dict) -> dict:

@@ -14,7 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from api.bulk import MAX_RECORDS
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.openapi.components import IDEMPOTENCY_DESCRIPTION, PROBLEMS, ref, security_schemes_description
-from api.rest.params import DEFAULT_LIMIT, MAX_LIMIT
+from api.operations import DEFAULT_LIMIT, MAX_LIMIT
 from crm_platform.errors import PROBLEM_CONTENT_TYPE
 
 JSON = "application/json"
