@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from access.stamp import decides_access
 from crm.records.audit import tracked
 
 
@@ -26,6 +27,7 @@ class Action(models.TextChoices):
     EXPORT = "export", _("Export")
 
 
+@decides_access
 @tracked
 class ObjectPermission(models.Model):
     """One role's rights on one object, overriding the shipped defaults (access/defaults.py).
@@ -90,6 +92,7 @@ class Grantee(models.Model):
             )
 
 
+@decides_access
 @tracked
 class RecordShare(Grantee):
     """Manual sharing: one record opened to one grantee by someone who may edit it."""
@@ -107,6 +110,7 @@ class RecordShare(Grantee):
         return f"{self.content_type.model} #{self.object_id} ({self.access})"
 
 
+@decides_access
 @tracked
 class SharingRule(Grantee):
     """Criteria-based sharing: every record of `object` matching `criteria` (the filter language,
@@ -126,6 +130,7 @@ class SharingRule(Grantee):
         return self.name
 
 
+@decides_access
 @tracked
 class ScopeSettings(models.Model):
     """The tenant's choices about the channel tree (one row)."""
@@ -191,3 +196,12 @@ class RescopeJob(models.Model):
     @property
     def progress(self) -> float:
         return 1.0 if self.total == 0 else min(1.0, self.done / self.total)
+
+
+class AccessState(models.Model):
+    """One row: the access stamp (access/stamp.py), drawn by triggers, never by hand."""
+
+    stamp = models.UUIDField(null=True)
+
+    def __str__(self):
+        return str(self.stamp)

@@ -1,20 +1,26 @@
 """The acting user as the access rules see them: role, data level, places in both trees, grants.
 
-Built once per user object and kept on it (like Django's permission cache), so the several scope
-checks of one request cost their lookups once. A user whose role or place changes is seen with the
-new rights from their next request (a fresh user object).
+Kept on the user object (like Django's permission cache), so the several scope checks of one
+request cost their lookups once, and across requests in a per-process LRU keyed by the tenant's
+access stamp (access/stamp.py) and the user's own role, unit and status: a request pays one stamp
+query instead of building the principal again. Any change of access draws a new stamp, so the
+next request of every process sees the new rights.
 """
 
 from dataclasses import dataclass, field, replace
 
+from django.db import connection
 from django.db.models import Q
 
 from access.defaults import default_allows
-from access.models import ObjectPermission, RecordShare, ScopeSettings, SharingRule
+from access.models import AccessState, ObjectPermission, RecordShare, ScopeSettings, SharingRule
 from accounts.models import OrgUnit, Role
 from channels.models import ChannelMember
+from crm_platform.lru import BoundedCache
 
 CACHE_ATTRIBUTE = "_access_principal"
+CACHED_PRINCIPALS = 4096
+_cache = BoundedCache(CACHED_PRINCIPALS)
 
 
 def ancestors(path: str) -> list[int]:
@@ -74,6 +80,21 @@ def principal_of(user) -> Principal | None:
     cached = getattr(user, CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
+    stamp = AccessState.objects.values_list("stamp", flat=True).first()
+    # What the stamp does not cover is read from the user row this request loaded.
+    key = (connection.schema_name, stamp, user.pk, user.role_id, user.org_unit_id, user.is_active)
+    principal = _cache.get(key) if stamp is not None else None
+    if principal is None:
+        principal = _built(user)
+        if stamp is not None:
+            _cache.put(key, principal)
+    setattr(user, CACHE_ATTRIBUTE, principal)
+    return principal
+
+
+def _built(user) -> Principal:
+    # Every read here comes after the stamp's: a change committing in between is seen, at worst
+    # cached under the stamp before it, which the next request no longer reads.
     role = Role.objects.filter(pk=user.role_id).first() if user.role_id else None
     # Read the unit's path afresh: a cached `user.org_unit` may predate a move of the tree.
     unit_path = OrgUnit.objects.filter(pk=user.org_unit_id).values_list("path", flat=True).first() or ""
@@ -92,9 +113,7 @@ def principal_of(user) -> Principal | None:
         grants=grants,
         settings=ScopeSettings.current(),
     )
-    principal = replace(principal, shared_objects=_shared_objects(principal))
-    setattr(user, CACHE_ATTRIBUTE, principal)
-    return principal
+    return replace(principal, shared_objects=_shared_objects(principal))
 
 
 def forget(user) -> None:

@@ -5,10 +5,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from access.stamp import decides_access
 from crm.records.audit import tracked
 from crm_platform.i18n import Labels
 
 
+@decides_access
 @tracked
 class Role(models.Model):
     """What a group of users may do. Object permissions and data scopes hang off this row."""
@@ -35,6 +37,7 @@ class Role(models.Model):
         return Labels(self.labels).current() or self.code
 
 
+@decides_access
 class OrgUnit(models.Model):
     """A department or team in the company's org tree. `path` is materialised like the channel tree's."""
 

@@ -2,9 +2,11 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from access.stamp import decides_access
 from crm.records.audit import tracked
 
 
+@decides_access
 class ChannelNode(models.Model):
     """One dealer (or the brand itself) in the channel tree.
 
@@ -38,6 +40,7 @@ class ChannelNode(models.Model):
         return self.name
 
 
+@decides_access
 @tracked
 class ChannelMember(models.Model):
     """A dealer's user and the node they work for; they see that node's subtree at most.

@@ -8,12 +8,10 @@ every process load the new definitions on its next look-up.
 """
 
 import uuid
-from collections import OrderedDict
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from threading import Lock
 
 from django.apps import apps
 from django.conf import settings
@@ -23,6 +21,7 @@ from django.db.models import F
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from crm_platform.lru import BoundedCache
 from metadata.fieldtypes import kind_of
 from metadata.models import FieldDefinition, MetadataState, ObjectDefinition, ValidationRule
 
@@ -127,8 +126,7 @@ def bump_version() -> int:
     return current_version()[0]
 
 
-_cache: OrderedDict[tuple, Snapshot] = OrderedDict()
-_cache_lock = Lock()
+_cache = BoundedCache(CACHED_SNAPSHOTS)
 # Snapshots pinned for the unit of work under way (a request): schema -> Snapshot.
 _pinned: ContextVar[dict | None] = ContextVar("metadata_pinned", default=None)
 
@@ -159,17 +157,11 @@ def snapshot() -> Snapshot:
 def _current_snapshot() -> Snapshot:
     version, stamp = current_version()
     key = (connection.schema_name, stamp)
-    with _cache_lock:
-        found = _cache.get(key)
-        if found is not None:
-            _cache.move_to_end(key)
-            return found
-    loaded = _load(version, stamp)
-    with _cache_lock:
-        _cache[key] = loaded
-        while len(_cache) > CACHED_SNAPSHOTS:
-            _cache.popitem(last=False)
-    return loaded
+    found = _cache.get(key)
+    if found is None:
+        found = _load(version, stamp)
+        _cache.put(key, found)
+    return found
 
 
 def _load(version: int, stamp=None) -> Snapshot:

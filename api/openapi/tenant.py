@@ -13,15 +13,14 @@ LRU keyed by (schema, metadata stamp, language, what the caller may use):
 
 import hashlib
 import json
-from collections import OrderedDict
 from dataclasses import dataclass
-from threading import Lock
 
 from django.db import connection
 from django.utils import translation
 
 from api.openapi.objects import expand, object_views
 from api.openapi.static import static_document
+from crm_platform.lru import BoundedCache
 from metadata import registry
 
 CACHED_DOCUMENTS = 32
@@ -33,8 +32,7 @@ class Document:
     etag: str
 
 
-_cache: OrderedDict[tuple, Document] = OrderedDict()
-_cache_lock = Lock()
+_cache = BoundedCache(CACHED_DOCUMENTS)
 
 
 def tenant_document(user) -> Document:
@@ -50,17 +48,12 @@ def tenant_document(user) -> Document:
     views = object_views(user)
     rights = hashlib.blake2b(repr([view.signature() for view in views]).encode(), digest_size=16).digest()
     key = (connection.schema_name, stamp, translation.get_language(), rights)
-    with _cache_lock:
-        found = _cache.get(key)
-        if found is not None:
-            _cache.move_to_end(key)
-            return found
+    found = _cache.get(key)
+    if found is not None:
+        return found
     document = _rendered(expand(static_document(), views))
     if cacheable:
-        with _cache_lock:
-            _cache[key] = document
-            while len(_cache) > CACHED_DOCUMENTS:
-                _cache.popitem(last=False)
+        _cache.put(key, document)
     return document
 
 

@@ -160,10 +160,13 @@ def describe_with_data(schema: str) -> dict:
     description = catalog.describe(schema)
     data = {}
     for table in _seed_tables(schema):
-        timestamps = [
-            c.name for c in catalog.columns(schema) if c.table == table and c.type.startswith("timestamp")
+        # Times and random stamps (uuid) differ between any two builds: compare the rest.
+        varying = [
+            c.name
+            for c in catalog.columns(schema)
+            if c.table == table and (c.type.startswith("timestamp") or c.type == "uuid")
         ]
-        drop = "".join(f" - {catalog.literal(c)}" for c in timestamps)
+        drop = "".join(f" - {catalog.literal(c)}" for c in varying)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT count(*), md5(coalesce(string_agg(r::text, ',' ORDER BY r::text), '')) "
