@@ -4,6 +4,7 @@ after:)`, the filter in the filter language), and mutations for the operations R
 `create_account`, `update_account` (with `if_match`), `delete_account`, and each action
 (`claim_account`, `confirm_order`...).
 
+The schema is a graphql-core `GraphQLSchema` built directly (why not graphene: types.py).
 Schemas are kept in a bounded LRU keyed by (tenant schema, metadata stamp): a definition change
 draws a new stamp, so the next request builds the new schema, and memory stays bounded however
 many tenants a process serves.
@@ -13,18 +14,30 @@ from collections import OrderedDict
 from pathlib import Path
 from threading import Lock
 
-import graphene
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 from django.utils.text import capfirst
-from graphene.types.generic import GenericScalar
+from graphql import (
+    GraphQLArgument,
+    GraphQLBoolean,
+    GraphQLField,
+    GraphQLInt,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLString,
+    print_schema,
+)
 from rest_framework.exceptions import APIException
 
 from api import operations, representation
 from api.bulk import bulk_write
 from api.graphql import loading
 from api.graphql.naming import field_name
-from api.graphql.types import ActionPayload, BulkPayload, DeletePayload, ObjectTypes
+from api.graphql.payloads import ACTION_PAYLOAD, BULK_PAYLOAD, DELETE_PAYLOAD
+from api.graphql.scalars import GENERIC
+from api.graphql.types import RECORD_ID, ObjectTypes
 from api.problems import problem_errors
 from crm_platform.errors import ServiceError
 from metadata import actions, registry
@@ -33,12 +46,12 @@ from metadata.writers import writer_for
 CACHED_SCHEMAS = 32
 CLIENT_ERRORS = (ValidationError, ServiceError, APIException, IntegrityError)
 
-_cache: OrderedDict[tuple, graphene.Schema] = OrderedDict()
+_cache: OrderedDict[tuple, GraphQLSchema] = OrderedDict()
 _lock = Lock()
 _building: dict[tuple, Lock] = {}  # one lock per schema being built: threads missing together wait
 
 
-def tenant_schema() -> graphene.Schema:
+def tenant_schema() -> GraphQLSchema:
     """The schema of the connection's tenant at its current metadata version."""
     snap = registry.snapshot()
     key = (connection.schema_name, snap.stamp, snap.version)
@@ -67,16 +80,16 @@ BASE_SCHEMA_FILE = Path(__file__).with_name("base.graphql")
 
 def printed_base_schema() -> str:
     """The base schema in SDL, as committed in base.graphql for client generators and review."""
-    return str(base_schema()).rstrip() + "\n"
+    return print_schema(base_schema()).rstrip() + "\n"
 
 
-def base_schema() -> graphene.Schema:
+def base_schema() -> GraphQLSchema:
     """The schema of a tenant with no custom fields or objects (the committed base.graphql)."""
     empty = registry.Snapshot(version=0, objects={}, fields={}, rules={})
     return build_schema([registry.describe(key, snap=empty) for key in sorted(registry.standard_models())])
 
 
-def build_schema(objects: list[registry.ObjectInfo]) -> graphene.Schema:
+def build_schema(objects: list[registry.ObjectInfo]) -> GraphQLSchema:
     all_types: dict[str, ObjectTypes] = {}
     for info in objects:
         all_types[info.key] = None  # known first, so relations between objects resolve
@@ -86,10 +99,9 @@ def build_schema(objects: list[registry.ObjectInfo]) -> graphene.Schema:
     for types in all_types.values():
         query.update(_queries(types, all_types))
         mutation.update(_mutations(types, all_types))
-    return graphene.Schema(
-        query=type("Query", (graphene.ObjectType,), query),
-        mutation=type("Mutation", (graphene.ObjectType,), mutation),
-        auto_camelcase=False,  # the API names REST and the filter language use
+    # Field names stay as given (no camelCase): the API names REST and the filter language use.
+    return GraphQLSchema(
+        query=GraphQLObjectType("Query", query), mutation=GraphQLObjectType("Mutation", mutation)
     )
 
 
@@ -103,22 +115,29 @@ def _object_keys(snap: registry.Snapshot) -> list[str]:
 def _queries(types: ObjectTypes, all_types) -> dict:
     name = field_name(types.info)
     return {
-        name: graphene.Field(
+        name: GraphQLField(
             types.output,
-            id=graphene.Argument(graphene.NonNull(graphene.Int)),
-            resolver=_one_resolver(types, all_types),
+            args={"id": GraphQLArgument(RECORD_ID)},
+            resolve=_one_resolver(types, all_types),
             description=f"One {types.info.label_en} by id (null when you cannot see it).",
         ),
-        f"{name}_list": graphene.Field(
-            graphene.NonNull(types.connection),
-            filter=GenericScalar(description="A condition in the filter language."),
-            sort=graphene.List(graphene.NonNull(graphene.String), description='Fields; "-" for descending.'),
-            first=graphene.Int(default_value=operations.DEFAULT_LIMIT),
-            after=graphene.String(),
-            resolver=_list_resolver(types, all_types),
+        f"{name}_list": GraphQLField(
+            GraphQLNonNull(types.connection),
+            args=LIST_ARGUMENTS,
+            resolve=_list_resolver(types, all_types),
             description=capfirst(f"{types.info.label_en} records you can see, a page at a time."),
         ),
     }
+
+
+LIST_ARGUMENTS = {
+    "filter": GraphQLArgument(GENERIC, description="A condition in the filter language."),
+    "sort": GraphQLArgument(
+        GraphQLList(GraphQLNonNull(GraphQLString)), description='Fields; "-" for descending.'
+    ),
+    "first": GraphQLArgument(GraphQLInt, default_value=operations.DEFAULT_LIMIT),
+    "after": GraphQLArgument(GraphQLString),
+}
 
 
 def _list_resolver(types: ObjectTypes, all_types):
@@ -173,46 +192,55 @@ def _mutations(types: ObjectTypes, all_types) -> dict:
     found = {}
     writer = writer_for(info)
     if writer.create is not None and types.input is not None:
-        found[f"create_{name}"] = graphene.Field(
-            graphene.NonNull(types.payload),
-            input=graphene.Argument(graphene.NonNull(types.input)),
-            resolver=_create_resolver(types, all_types),
+        found[f"create_{name}"] = GraphQLField(
+            GraphQLNonNull(types.payload),
+            args={"input": GraphQLArgument(GraphQLNonNull(types.input))},
+            resolve=_create_resolver(types, all_types),
         )
     if writer.update is not None and types.input is not None:
-        found[f"update_{name}"] = graphene.Field(
-            graphene.NonNull(types.payload),
-            id=graphene.Argument(graphene.NonNull(graphene.Int)),
-            input=graphene.Argument(graphene.NonNull(types.input)),
-            if_match=graphene.String(description="The ETag read; a stale one refuses the change."),
-            resolver=_update_resolver(types, all_types),
+        found[f"update_{name}"] = GraphQLField(
+            GraphQLNonNull(types.payload),
+            args={
+                "id": GraphQLArgument(RECORD_ID),
+                "input": GraphQLArgument(GraphQLNonNull(types.input)),
+                "if_match": GraphQLArgument(
+                    GraphQLString, description="The ETag read; a stale one refuses the change."
+                ),
+            },
+            resolve=_update_resolver(types, all_types),
         )
     if writer.delete is not None:
-        found[f"delete_{name}"] = graphene.Field(
-            graphene.NonNull(DeletePayload),
-            id=graphene.Argument(graphene.NonNull(graphene.Int)),
-            if_match=graphene.String(),
-            resolver=_delete_resolver(types),
+        found[f"delete_{name}"] = GraphQLField(
+            GraphQLNonNull(DELETE_PAYLOAD),
+            args={"id": GraphQLArgument(RECORD_ID), "if_match": GraphQLArgument(GraphQLString)},
+            resolve=_delete_resolver(types),
         )
     if writer.create is not None or writer.update is not None:
-        found[f"bulk_{name}"] = graphene.Field(
-            graphene.NonNull(BulkPayload),
-            records=graphene.Argument(
-                graphene.NonNull(GenericScalar), description="Up to 1,000 records, as REST takes them."
-            ),
-            mode=graphene.String(default_value="create", description="create, update or upsert"),
-            key=graphene.String(default_value="id", description='"id" or a unique custom field'),
-            atomic=graphene.Boolean(default_value=True, description="all or nothing"),
-            resolver=_bulk_resolver(types),
+        found[f"bulk_{name}"] = GraphQLField(
+            GraphQLNonNull(BULK_PAYLOAD), args=BULK_ARGUMENTS, resolve=_bulk_resolver(types)
         )
     for action in actions.actions_of(info.key).values():
-        found[f"{action.name}_{name}"] = graphene.Field(
-            graphene.NonNull(ActionPayload),
-            id=graphene.Argument(graphene.NonNull(graphene.Int)),
-            arguments=GenericScalar(description="The action's arguments, as in REST."),
-            resolver=_action_resolver(types, action.name),
+        found[f"{action.name}_{name}"] = GraphQLField(
+            GraphQLNonNull(ACTION_PAYLOAD),
+            args=ACTION_ARGUMENTS,
+            resolve=_action_resolver(types, action.name),
             description=action.summary,
         )
     return found
+
+
+BULK_ARGUMENTS = {
+    "records": GraphQLArgument(
+        GraphQLNonNull(GENERIC), description="Up to 1,000 records, as REST takes them."
+    ),
+    "mode": GraphQLArgument(GraphQLString, default_value="create", description="create, update or upsert"),
+    "key": GraphQLArgument(GraphQLString, default_value="id", description='"id" or a unique custom field'),
+    "atomic": GraphQLArgument(GraphQLBoolean, default_value=True, description="all or nothing"),
+}
+ACTION_ARGUMENTS = {
+    "id": GraphQLArgument(RECORD_ID),
+    "arguments": GraphQLArgument(GENERIC, description="The action's arguments, as in REST."),
+}
 
 
 def _payload(types, all_types, info, fields, record: dict) -> dict:

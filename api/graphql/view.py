@@ -51,7 +51,7 @@ class GraphQLView(APIView):
     def _run(self, request, params, *, mutations: bool) -> Response:
         try:
             source, variables, operation_name = _request_parts(params)
-            schema = tenant_schema().graphql_schema
+            schema = tenant_schema()
             document, problems = checked_document(schema, source)
         except (GraphQLError, ValueError) as error:
             return _errors([str(error)], status=400)

@@ -233,7 +233,7 @@ def test_schemas_are_cached_per_metadata_version(alpha):
         )
         rebuilt = tenant_schema()
         assert rebuilt is not first
-        assert "region" in rebuilt.graphql_schema.get_type("AccountCustom").fields
+        assert "region" in rebuilt.get_type("AccountCustom").fields
 
 
 def test_a_browser_gets_graphiql_served_without_a_cdn(alpha, api):
