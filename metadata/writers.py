@@ -22,6 +22,7 @@ from crm.sales import services as sales
 from crm.service import services as service
 from crm_platform.errors import ServiceError
 from metadata import records, registry
+from workflows.locks import ensure_editable
 
 
 class NotWritable(ServiceError):
@@ -122,15 +123,23 @@ def writer_for(info: registry.ObjectInfo) -> Writer:
     return CUSTOM_OBJECT if info.custom else STANDARD.get(info.key, READ_ONLY)
 
 
-def operation(info: registry.ObjectInfo, name: str) -> Callable:
+def operation(info: registry.ObjectInfo, name: str, *, override_lock: bool = False) -> Callable:
     """The writer's `name` call ("create", "update", "delete") for `info`; NotWritable if the
-    object's services offer none."""
+    object's services offer none. Changes are refused while the record waits for an approval that
+    locks it (workflows/locks.py), unless an administrator overrides."""
     call = getattr(writer_for(info), name)
     if call is None:
         verbs = {"create": _("created"), "update": _("changed"), "delete": _("deleted")}
         message = _("%(object)s records cannot be %(verb)s this way.")
         raise NotWritable(message % {"object": info.label(), "verb": verbs[name]})
-    return call
+    if name == "create":
+        return call
+
+    def unless_locked(actor, info, record, *values):
+        ensure_editable(actor, info.key, record.pk, override=override_lock, change=name)
+        return call(actor, info, record, *values)
+
+    return unless_locked
 
 
 def fetch(actor, info: registry.ObjectInfo, pk, *, for_update: bool = False):

@@ -87,6 +87,7 @@ TENANT_APPS = [
     "pgtrigger",
     "pghistory",
     *CRM_APPS,
+    "workflows",
     "api",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -183,6 +184,8 @@ TENANT_JOBS = {
     "crm.contracts.renewals.expire_contracts": 24 * 3600,
     "crm.dealers.registrations.expire_registrations": 24 * 3600,
     "api.idempotency.purge_expired_keys": 3600,
+    # Approval deadlines: reminders, then each overdue task's action (escalate, decide...).
+    "workflows.deadlines.run_deadlines": 300,
     # Outgoing webhooks: re-queue due retries (and any first attempt whose task was lost), purge old logs.
     "api.webhooks.delivery.retry_due_deliveries": 60,
     "api.webhooks.delivery.purge_old_deliveries": 24 * 3600,

@@ -114,7 +114,7 @@ class Importer:
                     self.adapter.create(self.user, self.info, values)
                     report.created += 1
                 else:
-                    self.adapter.update(self.user, self.info, record, values)
+                    writers.operation(self.info, "update")(self.user, self.info, record, values)
                     report.updated += 1
         except ValidationError as error:
             report.failed += 1
