@@ -110,8 +110,9 @@ def matches(criteria, info, record, user) -> bool:
 # --- steps -------------------------------------------------------------------------------------
 
 
-def _enter(request: ApprovalRequest, record, start: int, *, now) -> None:
-    """Enter the first step from `start` that applies; finish approved when none is left."""
+def _enter(request: ApprovalRequest, record, start: int, *, now, actor=None, comment: str = "") -> None:
+    """Enter the first step from `start` that applies; finish approved when none is left (the
+    last decision, `actor` and `comment`, then stands for the whole request)."""
     steps = request.version.steps
     info = registry.describe(request.object)
     for index in range(start, len(steps)):
@@ -133,7 +134,7 @@ def _enter(request: ApprovalRequest, record, start: int, *, now) -> None:
                 continue
         _open_step(request, index, chosen, now=now)
         return
-    _finish(request, record, Status.APPROVED, None, "", now=now)
+    _finish(request, record, Status.APPROVED, actor, comment, now=now)
 
 
 def _open_step(request, index: int, chosen: list[User], *, now) -> None:
@@ -262,7 +263,7 @@ def settle(request, *, now, back_to=None, actor=None, comment="") -> None:
     record = _record(request)
     if outcome == "approved":
         record_event(request, Kind.STEP_APPROVED, None, step=request.step, now=now)
-        _enter(request, record, request.step + 1, now=now)
+        _enter(request, record, request.step + 1, now=now, actor=actor, comment=comment)
     elif back_to is not None:
         record_event(
             request, Kind.SENT_BACK, actor, comment, step=request.step, now=now, data={"to_step": back_to}

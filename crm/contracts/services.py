@@ -176,7 +176,12 @@ def submit_contract_for_approval(*, actor, contract) -> Contract:
             raise Conflict(_("Only draft contracts can be submitted for approval."))
         contract.status = Contract.Status.PENDING_APPROVAL
         contract.save(update_fields=["status", "updated_at"])
-        publish("contract.approval_requested", contract, amount=str(contract.amount))
+        publish(
+            "contract.approval_requested",
+            contract,
+            amount=str(contract.amount),
+            submitted_by=getattr(actor, "pk", None),
+        )
         return contract
 
 
