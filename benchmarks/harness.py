@@ -32,6 +32,7 @@ BENCHMARKS = {
     "deploy": ("benchmarks.deploy", "benchmarks.settings"),
     "metadata": ("benchmarks.metadata", "crm_platform.settings"),
     "api": ("benchmarks.api", "benchmarks.api_settings"),
+    "scope": ("benchmarks.scope", "crm_platform.settings"),
 }
 
 
