@@ -75,6 +75,14 @@ def _build(plan, context: FilterContext) -> Q:
 
 
 def _condition(condition: Condition, context: FilterContext) -> Q:
+    compiled = _compiled(condition, context)
+    within = condition.info.within
+    # Through a relation, a condition holds only where the reader may see the related record: on
+    # one they may not, it is false whatever that record holds, so no filter can read its fields.
+    return compiled if within is None else compiled & within
+
+
+def _compiled(condition: Condition, context: FilterContext) -> Q:
     info, op, value = condition.info, condition.op, condition.value
     if op in DAY_WINDOWS or op in PERIODS:
         start, end = day_range(op, context.today(), value)

@@ -5,6 +5,7 @@ or raises `FieldError`. The compiler knows nothing else about models, so the reg
 `ModelFieldResolver` with one that reads field definitions without touching the compiler.
 """
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -49,6 +50,9 @@ class FieldInfo:
     custom_key: str | None = None
     choices: tuple | None = None
     target: type[models.Model] | None = None  # what a reference points to
+    # For a path through relations: the condition on the filtered rows under which the related
+    # records it passes through may be followed (the reader's scope); the compiler ANDs it in.
+    within: models.Q | None = dataclasses.field(default=None, compare=False)
 
 
 class FieldResolver(Protocol):
@@ -64,18 +68,37 @@ class ModelFieldResolver:
     `custom_fields` gives the custom keys' types, {key: "number"} or {key: {"type": "choice",
     "choices": [...]}}, for the filtered model (or a callable `model -> mapping` for every model a
     path reaches). `readable(path) -> bool` receives the whole dotted path; a path it refuses is
-    reported as unknown, so hidden fields do not reveal that they exist.
+    reported as unknown, so hidden fields do not reveal that they exist. `reachable(model, lookup)`
+    gives the condition under which a related record of `model`, reached through `lookup`
+    ("account"), may be followed (None: always); a path's conditions become its `within`.
     """
 
     def __init__(
-        self, custom_fields: CustomTypes | None = None, readable: Callable[[str], bool] | None = None
+        self,
+        custom_fields: CustomTypes | None = None,
+        readable: Callable[[str], bool] | None = None,
+        reachable: Callable[[type[models.Model], str], models.Q | None] | None = None,
     ):
         self.custom_fields = custom_fields
         self.readable = readable
+        self.reachable = reachable
 
     def resolve(self, model, path: str) -> FieldInfo:
         if self.readable is not None and not self.readable(path):
             raise FieldError(_("Unknown field."))
+        hops: list[tuple[type[models.Model], str]] = []
+        info = self._walk(model, path, hops)
+        conditions = [self.reachable(*hop) for hop in hops] if self.reachable is not None else []
+        conditions = [condition for condition in conditions if condition is not None]
+        if not conditions:
+            return info
+        within = conditions[0]
+        for condition in conditions[1:]:
+            within &= condition
+        return dataclasses.replace(info, within=within)
+
+    def _walk(self, model, path: str, hops: list) -> FieldInfo:
+        """The field at `path`, appending each relation it follows to `hops` as (model, lookup)."""
         parts, current, lookups = path.split("."), model, []
         for index, name in enumerate(parts):
             last = index == len(parts) - 1
@@ -91,6 +114,7 @@ class ModelFieldResolver:
                 raise FieldError(_("Follow at most %(hops)s relations.") % {"hops": MAX_HOPS})
             lookups.append(name)
             current = field.related_model
+            hops.append((current, "__".join(lookups)))
         raise FieldError(_("Unknown field."))  # pragma: no cover - the loop always returns
 
     def _custom(self, model, current, path, column, key) -> FieldInfo:
