@@ -77,10 +77,11 @@ def create(fields: ViewFields, body) -> dict:
         return current(fields, record.pk)
 
 
-def update(fields: ViewFields, pk, body, *, if_match: str | None = None) -> dict:
+def update(fields: ViewFields, pk, body, *, if_match: str | None = None, override_lock: bool = False) -> dict:
     """Change record `pk`. With `if_match`, refused (412) unless it is still the ETag of the record
-    as the caller sees it, compared under the row lock the change holds."""
-    operation = writers.operation(fields.object, "update")
+    as the caller sees it, compared under the row lock the change holds. A record waiting for an
+    approval that locks it is refused (409), unless an administrator sends `override_lock`."""
+    operation = writers.operation(fields.object, "update", override_lock=override_lock)
     values = writer_values(fields, body)
     with transaction.atomic():
         record = writers.fetch(fields.user, fields.object, pk, for_update=True)
@@ -89,8 +90,8 @@ def update(fields: ViewFields, pk, body, *, if_match: str | None = None) -> dict
         return current(fields, pk)
 
 
-def delete(fields: ViewFields, pk, *, if_match: str | None = None) -> None:
-    operation = writers.operation(fields.object, "delete")
+def delete(fields: ViewFields, pk, *, if_match: str | None = None, override_lock: bool = False) -> None:
+    operation = writers.operation(fields.object, "delete", override_lock=override_lock)
     with transaction.atomic():
         record = writers.fetch(fields.user, fields.object, pk, for_update=True)
         _check_precondition(fields, pk, if_match)

@@ -6,6 +6,7 @@
 - types.py: the output, input and connection types of one object, typed from the registry;
 - loading.py: pages and related records, loaded per page (never per row) from the selection;
 - schema.py: the query and mutation roots, built per tenant and kept in an LRU by metadata version;
+- approvals.py: the approval queries and mutations (static types, shared by every schema);
 - limits.py: depth and complexity limits, checked before anything runs;
 - view.py: the endpoint (authentication, scopes, errors, GraphiQL).
 

@@ -1,8 +1,9 @@
 """A tenant's GraphQL schema, built from its metadata: for every object it may use, a query for
 one record (`account(id:)`) and a Relay-style connection (`account_list(filter:, sort:, first:,
 after:)`, the filter in the filter language), and mutations for the operations REST offers:
-`create_account`, `update_account` (with `if_match`), `delete_account`, and each action
-(`claim_account`, `confirm_order`...).
+`create_account`, `update_account` (with `if_match`, and `override_lock` for an administrator
+changing a record that waits for approval), `delete_account`, and each action (`claim_account`,
+`confirm_order`...). The approval fields (approvals.py) are the same in every tenant's schema.
 
 The schema is a graphql-core `GraphQLSchema` built directly (why not graphene: types.py).
 Schemas are kept in a bounded LRU keyed by (tenant schema, metadata stamp): a definition change
@@ -33,7 +34,7 @@ from rest_framework.exceptions import APIException
 
 from api import operations, representation
 from api.bulk import bulk_write
-from api.graphql import loading
+from api.graphql import approvals, loading
 from api.graphql.naming import field_name
 from api.graphql.payloads import ACTION_PAYLOAD, BULK_PAYLOAD, DELETE_PAYLOAD
 from api.graphql.scalars import GENERIC
@@ -99,6 +100,8 @@ def build_schema(objects: list[registry.ObjectInfo]) -> GraphQLSchema:
     for types in all_types.values():
         query.update(_queries(types, all_types))
         mutation.update(_mutations(types, all_types))
+    query.update(approvals.QUERIES)
+    mutation.update(approvals.MUTATIONS)
     # Field names stay as given (no camelCase): the API names REST and the filter language use.
     return GraphQLSchema(
         query=GraphQLObjectType("Query", query), mutation=GraphQLObjectType("Mutation", mutation)
@@ -147,7 +150,8 @@ def _list_resolver(types: ObjectTypes, all_types):
         try:
             fields = operations.fields_for(info.context.user, types.info.key)
             edges_node = loading.selected(info, info.field_nodes).get("edges")
-            node = loading.selected(info, [edges_node]).get("node") if edges_node else None
+            edge_selection = loading.selected(info, [edges_node]) if edges_node else {}
+            node = edge_selection.get("node")
             selection = loading.selected(info, [node]) if node else {}
             listing = loading.page(
                 fields,
@@ -162,7 +166,10 @@ def _list_resolver(types: ObjectTypes, all_types):
             )
         except CLIENT_ERRORS as error:
             raise loading.as_graphql_error(error) from None
-        edges = [{"cursor": c, "node": row} for c, row in zip(listing.cursors, listing.rows, strict=True)]
+        if "cursor" in edge_selection:  # encoded only when asked for
+            edges = [{"cursor": c, "node": row} for c, row in zip(listing.cursors, listing.rows, strict=True)]
+        else:
+            edges = [{"node": row} for row in listing.rows]
         more = listing.next_cursor is not None
         return {"edges": edges, "page_info": {"has_next_page": more, "end_cursor": listing.next_cursor}}
 
@@ -206,13 +213,18 @@ def _mutations(types: ObjectTypes, all_types) -> dict:
                 "if_match": GraphQLArgument(
                     GraphQLString, description="The ETag read; a stale one refuses the change."
                 ),
+                "override_lock": OVERRIDE_LOCK,
             },
             resolve=_update_resolver(types, all_types),
         )
     if writer.delete is not None:
         found[f"delete_{name}"] = GraphQLField(
             GraphQLNonNull(DELETE_PAYLOAD),
-            args={"id": GraphQLArgument(RECORD_ID), "if_match": GraphQLArgument(GraphQLString)},
+            args={
+                "id": GraphQLArgument(RECORD_ID),
+                "if_match": GraphQLArgument(GraphQLString),
+                "override_lock": OVERRIDE_LOCK,
+            },
             resolve=_delete_resolver(types),
         )
     if writer.create is not None or writer.update is not None:
@@ -229,6 +241,11 @@ def _mutations(types: ObjectTypes, all_types) -> dict:
     return found
 
 
+OVERRIDE_LOCK = GraphQLArgument(
+    GraphQLBoolean,
+    default_value=False,
+    description="Administrators: change it though it waits for an approval that locks it.",
+)
 BULK_ARGUMENTS = {
     "records": GraphQLArgument(
         GraphQLNonNull(GENERIC), description="Up to 1,000 records, as REST takes them."
@@ -273,10 +290,12 @@ def _create_resolver(types, all_types):
 
 
 def _update_resolver(types, all_types):
-    def resolve(root, info, id, input, if_match=None):
+    def resolve(root, info, id, input, if_match=None, override_lock=False):
         try:
             fields = operations.fields_for(info.context.user, types.info.key)
-            record = operations.update(fields, id, _plain(input), if_match=if_match)
+            record = operations.update(
+                fields, id, _plain(input), if_match=if_match, override_lock=bool(override_lock)
+            )
             return _payload(types, all_types, info, fields, record)
         except CLIENT_ERRORS as error:
             return _failed(error)
@@ -285,10 +304,10 @@ def _update_resolver(types, all_types):
 
 
 def _delete_resolver(types):
-    def resolve(root, info, id, if_match=None):
+    def resolve(root, info, id, if_match=None, override_lock=False):
         try:
             fields = operations.fields_for(info.context.user, types.info.key)
-            operations.delete(fields, id, if_match=if_match)
+            operations.delete(fields, id, if_match=if_match, override_lock=bool(override_lock))
             return {"id": id, "errors": []}
         except CLIENT_ERRORS as error:
             return {"id": None, "errors": _failed(error)["errors"]}

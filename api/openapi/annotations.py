@@ -52,6 +52,13 @@ IF_MATCH = header(
     "The `ETag` the change is based on: if the record changed since, nothing changes and the answer "
     "is 412. Without it (or with `*`) the change is unconditional.",
 )
+OVERRIDE_LOCK = OpenApiParameter(
+    "override_lock",
+    {"type": "boolean", "default": False},
+    description="Administrators: change the record even while it waits for an approval that locks "
+    "it (written into the approval's history). Otherwise such a change is refused with 409 "
+    "(`record-locked`).",
+)
 ETAG = answered_header("ETag", [200, 201], "A digest of the record as the caller reads it.")
 LOCATION = answered_header("Location", [201], "The new record's path.")
 REPLAYED = answered_header(
@@ -155,7 +162,7 @@ class RecordViewSchema(OpenApiViewExtension):
                 summary="Change a record",
                 description="Only the fields sent change; custom values merge, and null clears one.",
                 tags=RECORD_TAG,
-                parameters=[IF_MATCH, ETAG],
+                parameters=[IF_MATCH, OVERRIDE_LOCK, ETAG],
                 request={JSON: ref("PatchedRecordInput")},
                 responses={
                     200: OpenApiResponse(ref("Record"), description="The record as changed."),
@@ -166,8 +173,11 @@ class RecordViewSchema(OpenApiViewExtension):
                 operation_id="deleteRecord",
                 summary="Delete a record",
                 tags=RECORD_TAG,
-                parameters=[IF_MATCH],
-                responses={204: OpenApiResponse(description="Deleted."), **problems(404, 409, 412, 423)},
+                parameters=[IF_MATCH, OVERRIDE_LOCK],
+                responses={
+                    204: OpenApiResponse(description="Deleted."),
+                    **problems(400, 404, 409, 412, 423),
+                },
             ),
         )
         class Annotated(self.target_class):

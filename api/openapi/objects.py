@@ -35,6 +35,7 @@ GENERIC_OPERATIONS = {
     "deleteRecord": ("delete", "delete"),
     "bulkRecords": ("bulk", "bulk"),
     "runRecordAction": ("action", "action"),
+    "listRecordApprovals": ("listApprovals", None),
 }
 BULK_MODES = (("create", {"create"}), ("update", {"update"}), ("upsert", {"create", "update"}))
 

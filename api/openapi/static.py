@@ -27,7 +27,7 @@ def static_document() -> dict:
 def _generate() -> dict:
     from drf_spectacular.generators import SchemaGenerator
 
-    from api.openapi import annotations, webhooks  # noqa: F401 (registers the view extensions)
+    from api.openapi import annotations, approvals, webhooks  # noqa: F401 (registers the view extensions)
 
     # English, whatever the caller speaks: only the tenant's own labels are translated (objects.py).
     with translation.override("en"):
@@ -42,13 +42,15 @@ def only_rest(endpoints):
 def finish(result, generator, request, public):
     """drf-spectacular post-processing hook: shared components, problem answers by reference,
     request bodies required."""
-    from api.openapi import webhooks
+    from api.openapi import approvals, webhooks
     from api.openapi.components import PROBLEMS, SCHEMAS, problem_responses, response_ref
 
     components = result.setdefault("components", {})
     components.setdefault("schemas", {}).update(deepcopy(SCHEMAS))
     if any(path.startswith("/api/v1/webhooks") for path in result.get("paths", {})):
         components["schemas"].update(deepcopy(webhooks.SCHEMAS))
+    if any(path.startswith("/api/v1/approvals") for path in result.get("paths", {})):
+        components["schemas"].update(deepcopy(approvals.SCHEMAS))
     components["responses"] = problem_responses()
     for item in result.get("paths", {}).values():
         for operation in item.values():

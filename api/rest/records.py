@@ -3,13 +3,15 @@
     GET    /api/v1/records/<object>                 list: filter, sort, fields, keyset pages
     POST   /api/v1/records/<object>                 create                      (Idempotency-Key)
     GET    /api/v1/records/<object>/<id>            one record, with its ETag
-    PATCH  /api/v1/records/<object>/<id>            change some fields          (If-Match)
-    DELETE /api/v1/records/<object>/<id>            delete                      (If-Match)
+    PATCH  /api/v1/records/<object>/<id>            change some fields          (If-Match, override_lock)
+    DELETE /api/v1/records/<object>/<id>            delete                      (If-Match, override_lock)
     POST   /api/v1/records/<object>/<id>/<action>   claim, convert, confirm...  (Idempotency-Key)
 
 Thin on purpose: the operations are api/operations.py, shared with GraphQL.
 """
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -48,11 +50,15 @@ class RecordView(APIView):
     def patch(self, request, object_key: str, pk: int):
         fields = operations.fields_for(request.user, object_key)
         if_match = request.headers.get("If-Match")
-        return _with_etag(operations.update(fields, pk, request.data, if_match=if_match))
+        override = override_lock(request.query_params)
+        return _with_etag(
+            operations.update(fields, pk, request.data, if_match=if_match, override_lock=override)
+        )
 
     def delete(self, request, object_key: str, pk: int):
         fields = operations.fields_for(request.user, object_key)
-        operations.delete(fields, pk, if_match=request.headers.get("If-Match"))
+        if_match, override = request.headers.get("If-Match"), override_lock(request.query_params)
+        operations.delete(fields, pk, if_match=if_match, override_lock=override)
         return Response(status=204)
 
 
@@ -64,6 +70,14 @@ class RecordActionView(APIView):
         fields = operations.fields_for(request.user, object_key)
         key, body = operations.run_action(fields, pk, action, request.data)
         return Response({"object": key, "record": body})
+
+
+def override_lock(query) -> bool:
+    """`?override_lock=true`: an administrator changes a record waiting for approval anyway."""
+    value = query.get("override_lock", "false").strip().lower()
+    if value not in ("true", "false", "1", "0"):
+        raise ValidationError({"override_lock": [_("Expected true or false.")]})
+    return value in ("true", "1")
 
 
 def _with_etag(body: dict) -> Response:
