@@ -62,7 +62,7 @@ APPROVER = {
             },
         }
         for kind, extra in {
-            "user": {"user": {"type": "integer", "minimum": 1}},
+            "user": {"user": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
             "role": {"role": {"type": "string", "minLength": 1, "maxLength": 50}},
             "manager": {"level": {"type": "integer", "minimum": 1, "maximum": 10}},
             "dealer_admin": {},
@@ -143,6 +143,8 @@ def checked(object_key: str, definition) -> dict:
     for error in VALIDATOR.iter_errors(definition):
         for path, message in _schema_messages(error):
             errors.setdefault(_location(path), []).append(message)
+    for path in _null_characters(definition):  # PostgreSQL cannot store them
+        errors.setdefault(_location(path), []).append(_("Remove the NUL character."))
     if errors:
         raise ValidationError(errors)
     try:
@@ -237,6 +239,18 @@ def _schema_messages(error) -> list[tuple[tuple, str]]:
     if kind == "maximum":
         return [(path, _("Must be at most %(limit)s.") % {"limit": expected})]
     return [(path, error.message)]
+
+
+def _null_characters(value, path=()):
+    if isinstance(value, str):
+        if "\x00" in value:
+            yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _null_characters(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _null_characters(item, (*path, index))
 
 
 def _location(path: tuple) -> str:

@@ -30,7 +30,7 @@ from metadata import registry
 from metadata.filters import FilterContext, compile_filter
 from metadata.resolver import resolver_for
 from workflows import approvers, notify, outcomes
-from workflows.models import ApprovalEvent, ApprovalProcess, ApprovalRequest, ApprovalTask
+from workflows.models import ApprovalEvent, ApprovalProcess, ApprovalRequest, ApprovalTask, Delegation
 
 Status, TaskStatus, Kind = ApprovalRequest.Status, ApprovalTask.Status, ApprovalEvent.Kind
 DECIDED = (TaskStatus.PENDING, TaskStatus.APPROVED, TaskStatus.REJECTED)  # the seats of a visit
@@ -142,9 +142,15 @@ def _open_step(request, index: int, chosen: list[User], *, now) -> None:
     request.step, request.visit = index, request.visit + 1
     request.save(update_fields=["step", "visit"])
     due, remind_at = deadlines_of(step, now)
+    # One query for who is away, then a delegate lookup for those only (not one per approver).
+    away = set(
+        Delegation.objects.filter(user__in=chosen, starts_at__lte=now, ends_at__gt=now).values_list(
+            "user_id", flat=True
+        )
+    )
     tasks = []
     for user in chosen:
-        delegate = approvers.delegate_of(user, request.version.process_id, now)
+        delegate = approvers.delegate_of(user, request.version.process_id, now) if user.pk in away else None
         tasks.append(
             ApprovalTask(
                 request=request,
@@ -298,8 +304,10 @@ def _earlier_step(request, to_step) -> int:
     if isinstance(to_step, str) and not to_step.isdigit():
         names = [i for i, step in enumerate(steps) if step["name"] == to_step]
         index = names[0] if names else None
-    else:
+    elif isinstance(to_step, int | str) and not isinstance(to_step, bool):
         index = int(to_step)
+    else:
+        index = None
     if index is None or not 0 <= index < request.step:
         raise ValidationError({"to_step": [_("Name an earlier step of this request.")]})
     return index
@@ -339,7 +347,9 @@ def reassign(*, actor, task, to, comment: str = "", now=None) -> ApprovalTask:
 
     now = now or timezone.now()
     with transaction.atomic(), acting_as(actor, comment=comment):
-        task = ApprovalTask.objects.select_related("request").get(pk=pk_of(task))
+        task = ApprovalTask.objects.select_related("request").filter(pk=pk_of(task)).first()
+        if task is None:
+            raise NotFound(_("Approval task not found."))
         request = locked(task.request)
         task.refresh_from_db()
         if task.status != TaskStatus.PENDING:
@@ -439,8 +449,14 @@ def event_prefix(object_key: str) -> str:
 
 
 def locked(request) -> ApprovalRequest:
+    # of=("self",): a plain FOR UPDATE would also lock the joined version row, shared by every
+    # request of the process, and so serialise all of the process's decisions.
     try:
-        return ApprovalRequest.objects.select_for_update().select_related("version").get(pk=pk_of(request))
+        return (
+            ApprovalRequest.objects.select_for_update(of=("self",))
+            .select_related("version")
+            .get(pk=pk_of(request))
+        )
     except ApprovalRequest.DoesNotExist:
         raise NotFound(_("Approval request not found.")) from None
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from crm.customers.models import Account
 from crm.records.models import Reminder
-from crm_platform.errors import Conflict, PermissionDenied
+from crm_platform.errors import Conflict, NotFound, PermissionDenied
 from metadata import services as metadata
 from tests.workflows.conftest import account, person, save
 from workflows import engine, services
@@ -92,6 +92,12 @@ def test_a_definition_is_refused_field_by_field_and_nothing_is_saved(company):
     }
     with pytest.raises(PermissionDenied):
         save(company["rep"], [{"name": "A", "approvers": [{"type": "manager", "level": 1}]}])
+    with pytest.raises(ValidationError) as raised:
+        save(company["admin"], [{"name": "A\x00", "approvers": [{"type": "user", "user": 2**63}]}])
+    assert set(raised.value.message_dict) == {
+        "definition.steps[0].name",
+        "definition.steps[0].approvers[0].user",
+    }
 
 
 def test_thirty_steps_of_twenty_five_approvers_run_to_the_end(company):
@@ -260,6 +266,10 @@ def test_recall_reassign_and_repeated_decisions(company):
     other = person("finance")
     with pytest.raises(PermissionDenied):
         engine.reassign(actor=rep, task=task, to=other)
+    with pytest.raises(NotFound):
+        engine.reassign(actor=company["admin"], task=10**12, to=other)
+    with pytest.raises(ValidationError):
+        engine.reject(actor=company["finance"][0], request=request, to_step={"step": 0})
     engine.reassign(actor=company["finance"][0], task=task, to=other, comment="休假")
     assert other.pk in waiting(request) and company["finance"][0].pk not in waiting(request)
 
