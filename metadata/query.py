@@ -9,6 +9,7 @@ fields and permissions it was made with.
 """
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -27,7 +28,7 @@ DIRECTIONS = ("asc", "desc")
 class Page:
     rows: list[dict]  # {"id": ..., column path: value, ...}
     next_cursor: str | None  # None on the last page
-    cursors: list[str] = dataclasses.field(default_factory=list)  # each row's own cursor (Relay edges)
+    cursors: Sequence[str] = dataclasses.field(default_factory=list)  # each row's own cursor (Relay edges)
 
 
 @dataclass(frozen=True)
@@ -102,9 +103,31 @@ def page(fields: ViewFields, queryset, keys: list[SortKey], columns: list, *, af
     rows = selected(columns, queryset, extra=aliases)[: limit + 1]
     more = len(rows) > limit
     rows = rows[:limit]
-    cursors = [cursor.encode(signature, [row[alias] for alias in aliases], row["id"]) for row in rows]
-    next_cursor = cursors[-1] if more else None
+
+    def cursor_of(row) -> str:
+        return cursor.encode(signature, [row[alias] for alias in aliases], row["id"])
+
+    next_cursor = cursor_of(rows[-1]) if more else None
+    cursors = _Cursors(lambda: [cursor_of(row) for row in rows])
     return Page([{k: v for k, v in row.items() if k not in aliases} for row in rows], next_cursor, cursors)
+
+
+class _Cursors(Sequence):
+    """Each row's cursor, encoded when first read: only Relay edges that ask for them read them."""
+
+    def __init__(self, encode):
+        self._encode, self._items = encode, None
+
+    def _all(self) -> list[str]:
+        if self._items is None:
+            self._items = self._encode()
+        return self._items
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def selected(columns: list, queryset, *, extra=()):

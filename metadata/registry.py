@@ -111,7 +111,13 @@ class ObjectInfo:
 
 def current_version() -> tuple[int, uuid.UUID | None]:
     """(version, stamp) of the tenant's metadata."""
-    return MetadataState.objects.values_list("version", "stamp").first() or (0, None)
+    # Every request asks, so without the ORM: building this query costs more than running it.
+    with connection.cursor() as cursor:
+        cursor.execute(_VERSION_SQL)
+        return cursor.fetchone() or (0, None)
+
+
+_VERSION_SQL = f"SELECT version, stamp FROM {MetadataState._meta.db_table} ORDER BY id LIMIT 1"
 
 
 def bump_version() -> int:
@@ -200,6 +206,14 @@ def standard_models() -> dict[str, type[models.Model]]:
 def describe(key: str, *, snap: Snapshot | None = None) -> ObjectInfo:
     """The object `key` ("customers.account", "custom.project"); a field error on "object" if unknown."""
     snap = snap or snapshot()
+    # One ObjectInfo per snapshot, so its fields are built once per metadata version, not per request.
+    found = snap.compiled.get(("object", key))
+    if found is None:
+        found = snap.compiled[("object", key)] = _described(key, snap)
+    return found
+
+
+def _described(key: str, snap: Snapshot) -> ObjectInfo:
     if key.startswith(CUSTOM_PREFIX):
         definition = snap.objects.get(key)
         if definition is None or not definition.is_active:
@@ -256,8 +270,14 @@ def custom_field(definition: FieldDefinition) -> Field:
     )
 
 
-def standard_fields(model: type[models.Model]):
-    """The model's own columns a client may see, typed with the custom fields' type names."""
+@cache
+def standard_fields(model: type[models.Model]) -> tuple[Field, ...]:
+    """The model's own columns a client may see, typed with the custom fields' type names. Built
+    from code alone (the model and its translated labels), so once per process."""
+    return tuple(_standard_fields(model))
+
+
+def _standard_fields(model: type[models.Model]):
     for model_field in model._meta.concrete_fields:
         if model_field.name in HIDDEN_COLUMNS or model_field.name.endswith("_path"):
             continue

@@ -2,35 +2,40 @@
 grows with what a query could fetch (each field costs 1, times the page size of every list it
 sits in), so one request cannot ask for a page of pages of pages."""
 
-from graphql import FieldNode, GraphQLError, ValidationRule
-from graphql.language import FragmentSpreadNode, InlineFragmentNode, IntValueNode, OperationDefinitionNode
+from graphql import FieldNode
+from graphql.language import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+)
 
 MAX_DEPTH = 10
 MAX_COST = 50_000
 DEFAULT_PAGE = 50
 
 
-def limit_rules(variables: dict | None = None) -> list[type[ValidationRule]]:
-    """Validation rules for one request (its variables may set page sizes)."""
-    max_depth, max_cost = MAX_DEPTH, MAX_COST
-
-    class QueryLimits(ValidationRule):
-        def enter_operation_definition(self, node: OperationDefinitionNode, *_args):
-            fragments = {
-                definition.name.value: definition
-                for definition in self.context.document.definitions
-                if definition.kind == "fragment_definition"
-            }
-            depth, cost = _measure(node.selection_set, fragments, variables, 0, 1)
-            if depth > max_depth:
-                self.report_error(
-                    GraphQLError(f"The query is nested {depth} levels deep; the limit is {max_depth}.", node)
-                )
-            if cost > max_cost:
-                message = f"The query could cost {cost}; the limit is {max_cost}. Ask for smaller pages."
-                self.report_error(GraphQLError(message, node))
-
-    return [QueryLimits]
+def limit_problems(document: DocumentNode, variables: dict | None = None) -> list[str]:
+    """What each operation of `document` exceeds, for one request (its variables may set page
+    sizes). A walk of the operations alone: running it as a validation rule would also walk the
+    whole document with type information, for nothing."""
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    problems = []
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        depth, cost = _measure(definition.selection_set, fragments, variables, 0, 1)
+        if depth > MAX_DEPTH:
+            problems.append(f"The query is nested {depth} levels deep; the limit is {MAX_DEPTH}.")
+        if cost > MAX_COST:
+            problems.append(f"The query could cost {cost}; the limit is {MAX_COST}. Ask for smaller pages.")
+    return problems
 
 
 def _measure(selection_set, fragments, variables, depth: int, multiplier: int, seen=()) -> tuple[int, int]:

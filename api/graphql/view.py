@@ -21,7 +21,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.graphql.limits import limit_rules
+from api.graphql.execution import RowExecution
+from api.graphql.limits import limit_problems
 from api.graphql.schema import tenant_schema
 from api.idempotency import idempotent
 from api.models import ApiToken
@@ -57,7 +58,7 @@ class GraphQLView(APIView):
             return _errors([str(error)], status=400)
         # The limits depend on the variables (page sizes), so they are checked on every request.
         if not problems:
-            problems = [problem.message for problem in validate(schema, document, limit_rules(variables))]
+            problems = limit_problems(document, variables)
         if problems:
             return _errors(list(problems), status=400)
         operation = get_operation_ast(document, operation_name)
@@ -68,7 +69,12 @@ class GraphQLView(APIView):
             return _errors([_("Send mutations with POST.")], status=405)
         self._check_scope(request, "write" if is_mutation else "read")
         result = execute(
-            schema, document, variable_values=variables, operation_name=operation_name, context_value=request
+            schema,
+            document,
+            variable_values=variables,
+            operation_name=operation_name,
+            context_value=request,
+            execution_context_class=RowExecution,
         )
         body = {"data": result.data}
         if result.errors:
