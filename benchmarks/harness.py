@@ -33,6 +33,7 @@ BENCHMARKS = {
     "metadata": ("benchmarks.metadata", "crm_platform.settings"),
     "api": ("benchmarks.api", "benchmarks.api_settings"),
     "scope": ("benchmarks.scope", "crm_platform.settings"),
+    "approvals": ("benchmarks.approvals", "crm_platform.settings"),
 }
 
 
