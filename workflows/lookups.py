@@ -60,6 +60,18 @@ def get_task_for(actor, task_id) -> ApprovalTask:
 
 
 def may_see(actor, request: ApprovalRequest) -> bool:
+    if involved(actor, request):
+        return True
+    try:
+        info = registry.describe(request.object)
+    except ValidationError:  # the object is gone (a deactivated custom object): only those involved
+        return False
+    return info.queryset().visible_to(actor).filter(pk=request.record_id).exists()
+
+
+def involved(actor, request: ApprovalRequest) -> bool:
+    """Whether the request involves `actor`: the system or an administrator, its submitter, one of
+    its approvers (or for whom one acted), or who stands in for a current approver."""
     if actor is None or is_access_admin(actor):
         return True
     if request.submitted_by_id == actor.pk:
@@ -68,13 +80,7 @@ def may_see(actor, request: ApprovalRequest) -> bool:
     standing_in_for = delegators_of(actor, timezone.now())
     if standing_in_for:
         mine |= Q(approver_id__in=standing_in_for, status=ApprovalTask.Status.PENDING)
-    if request.tasks.filter(mine).exists():
-        return True
-    try:
-        info = registry.describe(request.object)
-    except ValidationError:  # the object is gone (a deactivated custom object): only those involved
-        return False
-    return info.queryset().visible_to(actor).filter(pk=request.record_id).exists()
+    return request.tasks.filter(mine).exists()
 
 
 def is_key(value) -> bool:

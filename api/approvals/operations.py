@@ -13,10 +13,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from access.permissions import require_access_admin
+from access.permissions import can, require_access_admin
 from api import operations as records
+from api import representation
 from api.approvals import shapes
 from api.approvals.inputs import Reader, storable_json_problems
+from crm_platform.errors import NotFound
+from metadata.views.fields import ViewFields
 from workflows import engine, inbox, lookups, personal, services
 from workflows.models import ApprovalProcess, ApprovalRequest
 
@@ -97,11 +100,32 @@ def submit(user, body, attachments=()) -> dict:
         comment=comment,
         attachments=attachments,
     )
-    return _detail(request.pk)
+    return _detail(user, request.pk)
 
 
 def read_request(user, request_id) -> dict:
-    return shapes.requests_json([lookups.get_request_for(user, request_id)], events=True)[0]
+    return _detail(user, lookups.get_request_for(user, request_id).pk)
+
+
+def _record_under_approval(user, request: ApprovalRequest) -> dict | None:
+    """The record as `user` may read it: through their data scope, or, when the request involves
+    them (an approver outside the submitter's branch, say), through the request itself. Either way
+    only the fields their role may read, and nothing when it may not read the object at all."""
+    try:
+        fields = ViewFields(request.object, user)
+    except ValidationError:  # the object is gone
+        return None
+    if not can(user, fields.object.key, "read"):
+        return None
+    queryset = fields.object.queryset()
+    for source in (queryset.visible_to(user), queryset if lookups.involved(user, request) else None):
+        if source is None:
+            continue
+        try:
+            return representation.jsonable(representation.one(fields, source, request.record_id))
+        except NotFound:
+            continue
+    return None
 
 
 def decide(user, request_id, decision: str, body, attachments=()) -> dict:
@@ -117,7 +141,7 @@ def decide(user, request_id, decision: str, body, attachments=()) -> dict:
         engine.reject(actor=user, request=request, comment=comment, to_step=to_step, attachments=attachments)
     else:
         engine.recall(actor=user, request=request, comment=comment)
-    return _detail(request.pk)
+    return _detail(user, request.pk)
 
 
 def comment(user, request_id, body, attachments=()) -> dict:
@@ -138,7 +162,7 @@ def reassign(user, task_id, body) -> dict:
     text = reader.text("comment")
     reader.done()
     engine.reassign(actor=user, task=task, to=to, comment=text)
-    return _detail(task.request_id)
+    return _detail(user, task.request_id)
 
 
 def record_history(user, object_key: str, record_id) -> list[dict]:
@@ -150,9 +174,11 @@ def record_history(user, object_key: str, record_id) -> list[dict]:
     return shapes.requests_json(found, events=True)
 
 
-def _detail(request_id: int) -> dict:
+def _detail(user, request_id: int) -> dict:
+    """The request with its history and the record under approval, as `user` may read it."""
     request = ApprovalRequest.objects.select_related("version__process").get(pk=request_id)
-    return shapes.requests_json([request], events=True)[0]
+    found = shapes.requests_json([request], events=True)[0]
+    return {**found, "record": _record_under_approval(user, request)}
 
 
 # --- the inbox ---------------------------------------------------------------------------------

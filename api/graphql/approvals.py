@@ -99,6 +99,11 @@ REQUEST = GraphQLObjectType(
         "decided_at": GraphQLField(DATETIME),
         "approvers": GraphQLField(_list_of(TASK), description="The tasks waiting for a decision."),
         "events": GraphQLField(GraphQLList(GraphQLNonNull(EVENT)), description="The history, oldest first."),
+        "record": GraphQLField(
+            GENERIC,
+            description="The record under approval as you may read it (also outside your data scope "
+            "when the request involves you), as REST shows it; null when your role may not read it.",
+        ),
     },
     description="A record's run through an approval process.",
 )

@@ -171,7 +171,19 @@ SCHEMAS = {
     "ApprovalTask": _object(_TASK),
     "ApprovalEvent": _object(_EVENT, description="One line of a request's history."),
     "ApprovalRequest": _object(
-        {**_REQUEST, "events": {"type": "array", "items": ref("ApprovalEvent")}},
+        {
+            **_REQUEST,
+            "events": {"type": "array", "items": ref("ApprovalEvent")},
+            "record": {
+                "type": "object",
+                "nullable": True,
+                "additionalProperties": True,
+                "description": "The record under approval as the caller may read it (also when "
+                "it is outside their data scope but the request involves them); null when their "
+                "role may not read the object. Absent from a record's history.",
+            },
+        },
+        required=[*_REQUEST, "events"],
         description="A record's run through an approval process, with its history.",
     ),
     "ApprovalRequestSummary": _object(_REQUEST, description="A request without its history."),

@@ -615,3 +615,25 @@ def test_token_scopes_apply(alpha, company):
     with tenant_context(alpha):
         assert not ApprovalRequest.objects.exists()
         assert not Notification.objects.filter(user=company["manager"]).exists()
+
+
+def test_an_approver_outside_the_records_scope_reads_it_through_the_request(alpha, company):
+    with tenant_context(alpha):
+        reviewer, bystander = person("service"), person("service")
+        record = company["record"]
+        assert not Account.objects.visible_to(reviewer).filter(pk=record.pk).exists()
+    only_reviewer = {"steps": [{"name": "Review 审核", "approvers": [{"type": "user", "user": reviewer.pk}]}]}
+    save_process(alpha, company, key="review", definition=only_reviewer)
+    submitted = submit(client_of(alpha, company["rep"]), record, process="review")
+    assert submitted.status_code == 201, submitted.content
+    request_id = submitted.json()["id"]
+
+    answer = client_of(alpha, reviewer).get(f"{APPROVALS}/requests/{request_id}").json()
+    assert answer["record"]["id"] == record.pk and answer["record"]["name"] == "华辰科技"
+    data = gql(
+        client_of(alpha, reviewer), "query($id: Int!) { approval_request(id: $id) { record } }", id=request_id
+    )
+    assert data["approval_request"]["record"]["name"] == "华辰科技"
+    # The request opens the record to those it involves, not to anyone else, nor the record's own door.
+    assert client_of(alpha, bystander).get(f"{APPROVALS}/requests/{request_id}").status_code == 404
+    assert client_of(alpha, reviewer).get(f"{ACCOUNTS}/{record.pk}").status_code == 404
