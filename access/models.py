@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from access.stamp import decides_access
@@ -205,3 +206,17 @@ class AccessState(models.Model):
 
     def __str__(self):
         return str(self.stamp)
+
+
+@decides_access
+class AncestorIndex(models.Model):
+    """One depth of the channel tree whose ancestor indexes were requested, and when they were
+    ready (access/ancestors.py). Marking a depth ready draws a new access stamp, so every
+    process's principals learn that its dealers' subtrees may be written as the indexed equality."""
+
+    depth = models.PositiveSmallIntegerField(unique=True)
+    requested_at = models.DateTimeField(db_default=Now())
+    built_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"depth {self.depth}: {'ready' if self.built_at else 'requested'}"

@@ -13,7 +13,14 @@ from django.db import connection
 from django.db.models import Q
 
 from access.defaults import default_allows
-from access.models import AccessState, ObjectPermission, RecordShare, ScopeSettings, SharingRule
+from access.models import (
+    AccessState,
+    AncestorIndex,
+    ObjectPermission,
+    RecordShare,
+    ScopeSettings,
+    SharingRule,
+)
 from accounts.models import OrgUnit, Role
 from channels.models import ChannelMember
 from crm_platform.lru import BoundedCache
@@ -43,6 +50,9 @@ class Principal:
     settings: ScopeSettings | None = field(default=None, compare=False)
     # Objects with a share or sharing rule reaching this user: only those pay for a sharing lookup.
     shared_objects: frozenset[str] = frozenset()
+    # Depths of the channel tree whose ancestor indexes are ready (access/ancestors.py); read for
+    # dealers only, whose subtree the scope filter then writes as the indexed equality.
+    indexed_depths: frozenset[int] = frozenset()
 
     @property
     def is_dealer(self) -> bool:
@@ -112,6 +122,7 @@ def _built(user) -> Principal:
         node_path=membership.node.path if membership else "",
         grants=grants,
         settings=ScopeSettings.current(),
+        indexed_depths=_indexed_depths() if membership else frozenset(),
     )
     return replace(principal, shared_objects=_shared_objects(principal))
 
@@ -120,6 +131,11 @@ def forget(user) -> None:
     """Drop the cached principal (after changing the user's role or place in the same request)."""
     if user is not None and hasattr(user, CACHE_ATTRIBUTE):
         delattr(user, CACHE_ATTRIBUTE)
+
+
+def _indexed_depths() -> frozenset[int]:
+    ready = AncestorIndex.objects.filter(built_at__isnull=False).values_list("depth", flat=True)
+    return frozenset(ready)
 
 
 def _shared_objects(principal: Principal) -> frozenset[str]:

@@ -8,8 +8,10 @@ tenant:
 - the role's object permission (no read right: nothing is visible);
 - the role's data level, as indexed prefix matches on the paths each record carries:
   own -> owner; unit -> the user's org unit (a dealer: its node); subtree -> the unit or node and
-  everything below. Dealers never see beyond their node's subtree, whatever their level, and see
-  their child dealers' records only if the tenant allows it (ScopeSettings);
+  everything below (a dealer's subtree as an equality on its node's id at its depth once that
+  depth's ancestor indexes are ready: access/ancestors.py). Dealers never see beyond their node's
+  subtree, whatever their level, and see their child dealers' records only if the tenant allows
+  it (ScopeSettings);
 - records the user owns, and the customer pool (records with no owner that the model opens to all,
   `StandardRecord.pool_condition`), within the dealer's subtree for dealers;
 - sharing: records shared by hand (RecordShare) and records matching a sharing rule (SharingRule),
@@ -28,6 +30,7 @@ indexed columns (see ../shared/DESIGN.md, "Known traps").
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
+from access import ancestors as ancestor_indexes
 from access.models import Access, RecordShare, ScopeSettings, SharingRule
 from access.permissions import is_custom_record, object_key
 from access.principal import Principal, principal_of
@@ -73,7 +76,7 @@ def _by_level(model, principal: Principal, settings: ScopeSettings) -> Q:
     level = principal.data_level
     pool = model.pool_condition()
     if principal.is_dealer:
-        subtree = Q(channel_path__startswith=principal.node_path)
+        subtree = _subtree(principal)
         below = level in (LEVEL.SUBTREE, LEVEL.ALL) and settings.dealers_see_children
         area = subtree if below else Q(channel_path=principal.node_path)
         # Own records placed elsewhere (by the brand, say) stay out of a dealer's reach.
@@ -91,6 +94,16 @@ def _by_level(model, principal: Principal, settings: ScopeSettings) -> Q:
     else:
         condition = own
     return condition | pool if pool is not None else condition
+
+
+def _subtree(principal: Principal) -> Q:
+    """The dealer's node and everything below it. Where its depth's ancestor indexes are ready, the
+    equality on the node's id at that depth, which an (expression, id) index serves in id order
+    whatever the age of the records; else the prefix match. Both select the same rows
+    (access/ancestors.py)."""
+    if ancestor_indexes.depth_of(principal.node_path) in principal.indexed_depths:
+        return ancestor_indexes.subtree(principal.node_path)
+    return Q(channel_path__startswith=principal.node_path)
 
 
 def _brand_paths() -> list[str]:

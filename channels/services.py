@@ -6,15 +6,18 @@ from django.db.models import Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
+from access import ancestors
 from channels.models import ChannelNode
 
 
 @transaction.atomic
 def add_channel_node(*, name: str, code: str, level: str, parent: ChannelNode | None = None) -> ChannelNode:
-    """Create a node and materialise its path (the id is needed first, hence two writes)."""
+    """Create a node and materialise its path (the id is needed first, hence two writes). A node at
+    a depth the tree did not have asks for that depth's ancestor indexes (access/ancestors.py)."""
     node = ChannelNode.objects.create(name=name, code=code, level=level, parent=parent, path="")
     node.path = f"{parent.path if parent else '/'}{node.pk}/"
     node.save(update_fields=["path"])
+    ancestors.request([ancestors.depth_of(node.path)])
     return node
 
 
@@ -41,6 +44,8 @@ def move_channel_node(*, actor, node, new_parent: ChannelNode):
             path=Concat(Value(new), Substr("path", len(old) + 1))
         )
         ChannelNode.objects.filter(pk=node.pk).update(parent=parent)
+        # The indexes follow the rewritten paths; a subtree moved deeper may reach a new depth.
+        ancestors.request(ancestors.tree_depths(under=new))
         return rescope.start(
             actor=actor,
             column="channel_path",
