@@ -175,6 +175,10 @@ CELERY_BROKER_URL = env.text("CELERY_BROKER_URL") or env.text("REDIS_URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A message whose worker died is redelivered after this many seconds (Redis's default is an hour).
+# Longer than any task runs, or a slow task would be delivered twice (every task is idempotent,
+# but twice the work): index builds and large re-scopes are the long ones.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.integer("CELERY_VISIBILITY_TIMEOUT", 1800)}
 # Periodic per-tenant jobs: dotted path of an idempotent service function -> interval in seconds.
 # Beat fires tenants.tasks.fan_out(job), which runs the job once inside every active tenant.
 TENANT_JOBS = {
