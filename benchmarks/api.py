@@ -5,7 +5,8 @@ A throwaway tenant's account table gets `N` rows (1,000,000; `--quick`: 100,000)
 fields, filled and indexed by the metadata benchmark's helpers. gunicorn serves the bench database
 in a subprocess, with the production flags (2 workers x 4 threads). Load clients (one thread and
 one keep-alive connection each) send `R` requests (400; `--quick`: 100) per endpoint after a
-warm-up, at 1 and 16 concurrent clients, for:
+warm-up, at 1 and 16 concurrent clients, the three endpoints interleaved (each client takes them in
+turn), for:
 
 - REST: `GET /api/v1/records/customers.account?filter=...&fields=...&limit=50`
 - GraphQL: `POST /graphql` with `account_list(filter:, first: 50) { edges { node { ... } } }`
@@ -43,7 +44,7 @@ from django_tenants.utils import tenant_context
 from api.graphql.schema import CACHED_SCHEMAS
 from benchmarks import metadata as metadata_bench
 from benchmarks.api_settings import BENCH_PLAN
-from benchmarks.api_views import RAW_SQL
+from benchmarks.api_views import CPU_HEADER, RAW_SQL
 from benchmarks.harness import RESULTS, ROOT, summarize, table
 from crm_platform.celery import app
 from metadata import registry, services
@@ -230,7 +231,7 @@ def _start_server(port: int, log: Path) -> subprocess.Popen:
         sys.executable,
         "-m",
         "gunicorn",
-        "crm_platform.wsgi:application",
+        "benchmarks.api_views:timed_application()",  # crm_platform.wsgi's, with each request's CPU
         f"--bind=127.0.0.1:{port}",
         f"--workers={WORKERS}",
         f"--threads={THREADS}",
@@ -284,32 +285,43 @@ def _worker_cpu_s(server: subprocess.Popen) -> float:
 # --- the load ---------------------------------------------------------------------------------
 
 
-def _load(port: int, request: tuple, total: int, clients: int, *, graphql: bool) -> dict:
-    """`total` requests from `clients` threads, each with its own keep-alive connection, started
-    together. Per-request latency (send to last byte read) and the batch's wall time."""
-    method, path, body, headers = request
+def _load(port: int, requests: dict, each: int, clients: int) -> dict:
+    """`each` requests per endpoint from `clients` threads, each with its own keep-alive connection,
+    started together. The endpoints are interleaved: every client takes them in turn (raw, REST,
+    GraphQL, raw, ...), client k starting at endpoint k, so whatever else loads the machine meanwhile
+    weighs on all of them alike. Per request: latency (send to last byte read), the client thread's
+    CPU, and the server's CPU in Django (the X-Bench-CPU-us header); and the batch's wall time."""
+    endpoints = list(requests)
     lock = threading.Lock()
-    remaining = [total]
-    samples: list[float] = []
-    failures: list[str] = []
+    remaining = dict.fromkeys(endpoints, each)
+    # endpoint -> [(latency ms, client CPU ms, server CPU in Django ms)]
+    samples: dict[str, list[tuple[float, float, float]]] = {e: [] for e in endpoints}
+    failures: dict[str, list[str]] = {e: [] for e in endpoints}
     reconnects = [0]
     ready = threading.Barrier(clients + 1)
 
-    def take() -> bool:
+    def take(turn: int) -> str | None:
+        """The next endpoint in this client's rotation that still has requests to send."""
         with lock:
-            if remaining[0] <= 0:
-                return False
-            remaining[0] -= 1
-            return True
+            for step in range(len(endpoints)):
+                endpoint = endpoints[(turn + step) % len(endpoints)]
+                if remaining[endpoint] > 0:
+                    remaining[endpoint] -= 1
+                    return endpoint
+            return None
 
-    def client():
+    def client(k: int):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         conn.connect()
-        mine = []
+        mine = {e: [] for e in endpoints}
+        failed = []
         ready.wait()
-        while take():
+        turn = k
+        while (endpoint := take(turn)) is not None:
+            turn = endpoints.index(endpoint) + 1
+            method, path, body, headers = requests[endpoint]
             for attempt in (1, 2):
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.thread_time()
                 try:
                     conn.request(method, path, body=body, headers=headers)
                     response = conn.getresponse()
@@ -323,16 +335,20 @@ def _load(port: int, request: tuple, total: int, clients: int, *, graphql: bool)
                     if attempt == 2:
                         raise
                     continue
-                mine.append((time.perf_counter() - start) * 1000)
-                if response.status != 200 or (graphql and b'"errors"' in data):
-                    with lock:
-                        failures.append(f"{response.status}: {data[:300]!r}")
+                latency, client_cpu = (time.perf_counter() - start) * 1000, (time.thread_time() - cpu) * 1000
+                server_cpu = int(response.getheader(CPU_HEADER) or 0) / 1000
+                mine[endpoint].append((latency, client_cpu, server_cpu))
+                if response.status != 200 or (endpoint == GRAPHQL and b'"errors"' in data):
+                    failed.append((endpoint, f"{response.status}: {data[:300]!r}"))
                 break
         conn.close()
         with lock:
-            samples.extend(mine)
+            for endpoint, taken in mine.items():
+                samples[endpoint].extend(taken)
+            for endpoint, message in failed:
+                failures[endpoint].append(message)
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in range(clients)]
     for thread in threads:
         thread.start()
     ready.wait()
@@ -348,27 +364,35 @@ def _percentile(samples: list[float], p: int) -> float:
 
 
 def _measure(server, port: int, requests: dict, total: int) -> dict:
-    for endpoint, request in requests.items():  # warm every worker: schema, snapshot, pool, buffers
-        warm = _load(port, request, WARMUP, 16, graphql=endpoint == GRAPHQL)
-        assert not warm["failures"], (endpoint, warm["failures"][:3])
+    # Warm every worker: schema, snapshot, pool, buffers.
+    warm = _load(port, requests, WARMUP, 16)
+    assert not any(warm["failures"].values()), {e: f[:3] for e, f in warm["failures"].items() if f}
     results = {}
     for clients in CONCURRENCY:
-        for endpoint, request in requests.items():
-            cpu_before, client_before = _worker_cpu_s(server), time.process_time()
-            batch = _load(port, request, total, clients, graphql=endpoint == GRAPHQL)
-            cpu_s = _worker_cpu_s(server) - cpu_before
-            client_s = time.process_time() - client_before
-            samples = batch["samples"]
+        cpu_before = _worker_cpu_s(server)
+        batch = _load(port, requests, total, clients)
+        worker_cpu_ms = (_worker_cpu_s(server) - cpu_before) * 1000
+        busy = {e: sum(s[0] for s in taken) for e, taken in batch["samples"].items()}
+        in_django = {e: sum(s[2] for s in taken) for e, taken in batch["samples"].items()}
+        for endpoint, taken in batch["samples"].items():
+            latencies = [s[0] for s in taken]
+            n = len(taken)
             results[f"{clients}|{endpoint}"] = {
                 "clients": clients,
                 "endpoint": endpoint,
-                **summarize(samples),
-                "p99_ms": round(_percentile(samples, 99), 1),
-                "rps": round(len(samples) / batch["wall_s"], 1),
-                "worker_cpu_ms_per_request": round(cpu_s * 1000 / len(samples), 2),
-                "client_cpu_ms_per_request": round(client_s * 1000 / len(samples), 2),
-                "failures": len(batch["failures"]),
-                "failure_examples": batch["failures"][:3],
+                **summarize(latencies),
+                "p99_ms": round(_percentile(latencies, 99), 1),
+                # The batch's wall time, shared among the endpoints by their summed latency: with
+                # every client always waiting on one request, n / that share = clients / mean latency.
+                "rps": round(n / (batch["wall_s"] * busy[endpoint] / sum(busy.values())), 1),
+                # The workers' CPU over the batch (/proc), shared by their CPU in Django.
+                "worker_cpu_ms_per_request": round(
+                    worker_cpu_ms * in_django[endpoint] / sum(in_django.values()) / n, 2
+                ),
+                "django_cpu_ms_per_request": round(in_django[endpoint] / n, 2),
+                "client_cpu_ms_per_request": round(sum(s[1] for s in taken) / n, 2),
+                "failures": len(batch["failures"][endpoint]),
+                "failure_examples": batch["failures"][endpoint][:3],
                 "reconnects": batch["reconnects"],
             }
     return results
@@ -569,7 +593,7 @@ def _clients(n: int) -> str:
 
 def _load_table(load: dict) -> str:
     headers = ["request (ms)", "n", "median", "p95", "p99", "max", "req/s"]
-    headers += ["server CPU ms/req", "client CPU ms/req", "vs raw", "failed"]
+    headers += ["server CPU ms/req", "in Django", "client CPU ms/req", "vs raw", "failed"]
     rows = []
     for clients in CONCURRENCY:
         raw = load[f"{clients}|{RAW}"]["median_ms"]
@@ -585,6 +609,7 @@ def _load_table(load: dict) -> str:
                     v["max_ms"],
                     v["rps"],
                     v["worker_cpu_ms_per_request"],
+                    v["django_cpu_ms_per_request"],
                     v["client_cpu_ms_per_request"],
                     f"{v['median_ms'] / raw:.2f}x",
                     v["failures"],
@@ -653,10 +678,13 @@ def report(result: dict) -> str:
             f"(gthread, the Dockerfile's flags, access log off), DB_POOL_MAX={server['db_pool_max']}, "
             f"DEBUG=0. Every endpoint checks the same bearer token. Load: one thread and one keep-alive "
             f"connection per client, {result['warmup']} warm-up requests per endpoint at 16 clients, then "
-            f"{result['requests']} per endpoint and concurrency. The load clients share the cores with the "
-            f"server and PostgreSQL (client CPU ms/req is theirs; server CPU is the gunicorn workers', "
-            f"PostgreSQL's not included); at 16 clients the latency is mostly queueing and req/s is the "
-            f"figure to compare.",
+            f"{result['requests']} per endpoint and concurrency, the endpoints interleaved (each client "
+            f"takes raw, REST, GraphQL in turn, client k starting at endpoint k). The load clients share "
+            f"the cores with the server and PostgreSQL (client CPU ms/req is their threads'; server CPU "
+            f"is the gunicorn workers' over the batch, shared among endpoints by each request's CPU in "
+            f"Django, the next column; PostgreSQL's not included). req/s: the batch's wall time shared by "
+            f"summed latency. At 16 clients the latency is mostly queueing and req/s is the figure to "
+            f"compare.",
             f"Same rows: {check['count']} rows; same ids from all three: {check['same_ids']}; same values: "
             f"{check['same_values']} (first ids {check['first_ids']}).",
             "",

@@ -4,15 +4,17 @@ middleware, host routing and bearer-token check as the API. It skips what the AP
 DRF, the metadata registry, permissions and data scope, the filter compiler, keyset cursors and
 the representation.
 
-Routed only by benchmarks/urls.py (benchmarks/api_settings.py).
+Routed only by benchmarks/urls.py (benchmarks/api_settings.py). `timed_application()` is the WSGI
+application the benchmark's gunicorn serves: the platform's, reporting each request's CPU.
 """
 
 import json
+import time
 
 from django.db import connection
 from django.http import JsonResponse
 
-from api.tokens import authenticate_token
+CPU_HEADER = "X-Bench-CPU-us"
 
 # The same rows as `GET /api/v1/records/customers.account?filter={"field": "custom.s0", "op": "eq",
 # "value": ...}&limit=50&fields=name,custom.s0,custom.t0,custom.n0,custom.d0,custom.dt0` for the
@@ -33,6 +35,8 @@ LIMIT 50
 
 def raw_accounts(request):
     """`GET /bench/raw-accounts?s0=c3` with `Authorization: Bearer <token>`: {"results": [...]}."""
+    from api.tokens import authenticate_token  # here: gunicorn imports this module before Django's set-up
+
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or authenticate_token(token.strip()) is None:
         return JsonResponse({"detail": "unauthenticated"}, status=401)
@@ -45,3 +49,23 @@ def raw_accounts(request):
         for pk, name, custom in rows
     ]
     return JsonResponse({"results": results, "next": None})
+
+
+def timed_application():
+    """crm_platform.wsgi's application (gunicorn: `benchmarks.api_views:timed_application()`), with
+    a response header `X-Bench-CPU-us`: the CPU time the serving thread spent in Django for this
+    request (time.thread_time, microseconds, up to the response's headers; the body is rendered by
+    then). The benchmark interleaves its endpoints on the same workers, so the workers' total CPU
+    (/proc) is split among them by this figure."""
+    from crm_platform.wsgi import application
+
+    def timed(environ, start_response):
+        started = time.thread_time()
+
+        def start(status, headers, exc_info=None):
+            spent = round((time.thread_time() - started) * 1_000_000)
+            return start_response(status, [*headers, (CPU_HEADER, str(spent))], exc_info)
+
+        return application(environ, start)
+
+    return timed

@@ -47,6 +47,9 @@ class ObjectTypes:
         }
         custom = [f for f in info.fields if not f.standard]
         self.custom = self._custom_type(custom) if custom else None
+        # Custom dates are stored as ISO text, GraphQL's Date and DateTime serialise objects: the
+        # loader parses them once per row (loading.py), so every custom field reads as stored.
+        self.custom_dates = {f.name: STORED_ISO[f.type] for f in custom if f.type in STORED_ISO}
         # A thunk: the objects this one points to may not be built yet.
         self.output = GraphQLObjectType(
             self.name,
@@ -91,12 +94,7 @@ class ObjectTypes:
     def _custom_type(self, fields) -> GraphQLObjectType:
         return GraphQLObjectType(
             f"{self.name}Custom",
-            {
-                field.name: GraphQLField(
-                    scalar_of(field), description=field.label_en, resolve=_CUSTOM_RESOLVERS.get(field.type)
-                )
-                for field in fields
-            },
+            {field.name: GraphQLField(scalar_of(field), description=field.label_en) for field in fields},
         )
 
     def _input_type(self, custom) -> GraphQLInputObjectType | None:
@@ -125,15 +123,5 @@ def _related(name: str):
     return resolve
 
 
-def _stored_iso(parse):
-    """Custom dates are stored as ISO text; GraphQL's Date and DateTime serialise objects. Other
-    custom values are read as stored, by graphql-core's default resolver."""
-
-    def resolve(root, info):
-        value = root.get(info.field_name)
-        return parse(value) if isinstance(value, str) else value
-
-    return resolve
-
-
-_CUSTOM_RESOLVERS = {"date": _stored_iso(date.fromisoformat), "datetime": _stored_iso(datetime.fromisoformat)}
+# How a custom field type's stored ISO text becomes the object its scalar serialises.
+STORED_ISO = {"date": date.fromisoformat, "datetime": datetime.fromisoformat}
