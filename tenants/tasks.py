@@ -56,19 +56,24 @@ def fan_out(job: str) -> int:
 )
 def run_job(schema: str, job: str):
     """Run `job` inside tenant `schema`. A tenant suspended or deleted meanwhile is skipped."""
-    function = job_function(job)
+    result = in_active_tenant(schema, job_function(job))
+    logger.info("job %s done in %s: %s", job, schema, result)
+    return result
+
+
+def in_active_tenant(schema: str, function, *args):
+    """`function(*args)` inside tenant `schema`, its name on every log line; None, and nothing
+    run, when the tenant is not active (suspended or deleted since the task was queued)."""
     tenant = Tenant.objects.filter(schema_name=schema, status=Tenant.Status.ACTIVE).first()
     if tenant is None:
-        logger.info("skipping %s for %s: tenant not active", job, schema)
+        logger.info("skipping %s for %s: tenant not active", function.__name__, schema)
         return None
     bind_tenant(schema)
     try:
         with tenant_context(tenant):
-            result = function()
+            return function(*args)
     finally:
         bind_tenant("-")
-    logger.info("job %s done in %s: %s", job, schema, result)
-    return result
 
 
 @shared_task(acks_late=True)

@@ -4,7 +4,6 @@ delegations, notifications, a record's history, and the record lock: every clien
 problem document with field errors, someone else's or another tenant's rows not found."""
 
 import json
-import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,10 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
-from accounts.models import Role, User
 from api import tokens
 from crm.customers.models import Account
 from tests.conftest import admin_of, signed_in, tenant_client
+from tests.workflows.conftest import account, person
 from workflows import engine
 from workflows.models import ApprovalEvent, ApprovalProcess, ApprovalRequest, Delegation, Notification
 
@@ -47,23 +46,6 @@ def gql(client, query: str, **variables) -> dict:
 def fields_of(response) -> set:
     assert response["Content-Type"] == PROBLEM, response.content
     return {error["field"] for error in response.json()["errors"]}
-
-
-def person(role: str, *, manager=None, name=None) -> User:
-    n = uuid.uuid4().hex[:10]
-    return User.objects.create(
-        email=f"{role}.{n}@approvals.example",
-        full_name=name or f"{role} {n}",
-        role=Role.objects.get(code=role),
-        manager=manager,
-    )
-
-
-def account(owner, name="华辰科技") -> Account:
-    record = Account(name=name)
-    record.place(owner=owner)
-    record.save()
-    return record
 
 
 def as_token(tenant, user, scopes=("read", "write")):
